@@ -1,0 +1,67 @@
+package bridge
+
+import (
+	"crypto/sha1"
+	"encoding/binary"
+	"encoding/hex"
+	"strconv"
+)
+
+// eventNamespace is the UUIDv5 namespace of telebridge event ids:
+// a fixed random UUID; changing it would change every eventId.
+const eventNamespace = "\x6f\x2c\x5e\x1a\x8b\x3d\x5f\x4e\x9a\x51\x0c\x7d\x22\x93\xe4\xb8"
+
+// identity is the deterministic identity of one derived object: its eventId
+// (UUIDv5 of topic, partition, offset and object index) and a positive 63-bit
+// record id taken from the same digest. A redelivered record yields the same
+// identities, so consumers can deduplicate.
+type identity struct {
+	EventID  string
+	RecordID int64
+	index    int
+}
+
+// newIdentity computes the identity of object index of topic/partition@offset.
+func newIdentity(topic string, partition int32, offset int64, index int) identity {
+	// index is the object's position among the record's non-asset objects,
+	// or -1, -2, ... among its assets.
+	var buf [256]byte
+	name := append(buf[:0], topic...)
+	name = append(name, '/')
+	name = strconv.AppendInt(name, int64(partition), 10)
+	name = append(name, '@')
+	name = strconv.AppendInt(name, offset, 10)
+	name = append(name, '#')
+	name = strconv.AppendInt(name, int64(index), 10)
+
+	h := sha1.New()
+	h.Write([]byte(eventNamespace))
+	h.Write(name)
+	var sum [sha1.Size]byte
+	h.Sum(sum[:0])
+
+	var u [16]byte
+	copy(u[:], sum[:16])
+	u[6] = (u[6] & 0x0f) | 0x50 // version 5
+	u[8] = (u[8] & 0x3f) | 0x80 // RFC 4122 variant
+
+	id := int64(binary.BigEndian.Uint64(sum[12:20]) & 0x7fffffffffffffff)
+	if id == 0 {
+		id = 1
+	}
+	return identity{EventID: formatUUID(u), RecordID: id}
+}
+
+func formatUUID(u [16]byte) string {
+	var out [36]byte
+	hex.Encode(out[0:8], u[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], u[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], u[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], u[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], u[10:])
+	return string(out[:])
+}

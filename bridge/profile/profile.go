@@ -1,0 +1,151 @@
+// Package profile normalises decoded source records into object-sync objects
+// (schemas.Asset, Location, SensorData, GtoemData).
+//
+// A Profile knows one source feed: "trackunit-insights" (Trackunit Machine
+// Insights, Avro via a Confluent Schema Registry) and "mobito" (MOBITO Push
+// API, JSON). It receives the plain Go values the codec package produces
+// (map[string]any, []any, nil, bool, int64, float64, string, []byte,
+// json.Number) and is liberal about numbers: every integer and float kind,
+// json.Number and numeric strings are accepted where a number is expected.
+//
+// Output order is deterministic for a given input. The Asset, when emitted, is
+// always the LAST object: assets are emitted only when first seen or changed
+// (a per-profile LRU cache), and keeping them last means the index, and so the
+// pipeline-assigned record id and eventId, of every other object does not
+// depend on the cache state when a record is redelivered.
+//
+// Profiles are safe for concurrent use by several partition workers.
+package profile
+
+import (
+	_ "embed"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/telebridge/telebridge/schemas"
+)
+
+// Input is one decoded source record.
+type Input struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	// Timestamp is the Kafka record timestamp. It is the receive time of
+	// every object (when_received) and the fallback for missing data-point
+	// times.
+	Timestamp time.Time
+	Key       []byte
+	// Value is the decoded value: map[string]any for both feeds.
+	Value any
+}
+
+// Format is the wire format a profile expects from the codec.
+type Format string
+
+// Formats.
+const (
+	FormatAvro Format = "avro"
+	FormatJSON Format = "json"
+)
+
+// Profile names.
+const (
+	NameTrackunit = "trackunit-insights"
+	NameMobito    = "mobito"
+)
+
+// Profile normalises one source feed.
+type Profile interface {
+	// Name is the profile name passed to New.
+	Name() string
+	// Format is the input format the codec must decode.
+	Format() Format
+	// Normalize appends the objects derived from in to dst, in a
+	// deterministic order (the Asset, if any, last). Record ids that the
+	// source does not supply are left 0; the pipeline assigns deterministic
+	// ids from source coordinates and object index. A returned error means
+	// the record is poison (cannot produce required fields); it is always a
+	// *MappingError naming the field path, and dst is returned unchanged.
+	Normalize(in *Input, dst []schemas.Object) ([]schemas.Object, error)
+}
+
+// Options configures a profile.
+type Options struct {
+	// OwnerID is the ownerId of every object of the trackunit-insights
+	// profile; empty means the source topic name (Trackunit uses one topic
+	// per customer). The mobito profile takes the owner from fleet_id and
+	// ignores OwnerID.
+	OwnerID string
+	// MaxAssets bounds the asset-change cache (least recently used assets
+	// are forgotten and re-emitted when seen again). Zero or negative means
+	// DefaultMaxAssets.
+	MaxAssets int
+}
+
+// DefaultMaxAssets is the asset-change cache bound used when
+// Options.MaxAssets is not positive.
+const DefaultMaxAssets = 100000
+
+// Names lists the profile names New accepts.
+func Names() []string { return []string{NameTrackunit, NameMobito} }
+
+// New returns the profile called name. An unknown name is an error listing
+// the allowed names.
+func New(name string, opts Options) (Profile, error) {
+	maxAssets := opts.MaxAssets
+	if maxAssets <= 0 {
+		maxAssets = DefaultMaxAssets
+	}
+	switch name {
+	case NameTrackunit:
+		return &trackunit{owner: opts.OwnerID, assets: newAssetCache(maxAssets)}, nil
+	case NameMobito:
+		return &mobito{assets: newAssetCache(maxAssets)}, nil
+	}
+	return nil, fmt.Errorf("profile: unknown profile %q (allowed: %s)", name, strings.Join(Names(), ", "))
+}
+
+//go:embed trackunit-insights.avsc
+var trackunitSchema string
+
+// TrackunitReaderSchema returns the pinned Avro reader schema of the
+// trackunit-insights profile (record com.trackunit.machineinsights.MachineInsights).
+// Writer schemas from the registry are resolved into it; fields the writer
+// adds are ignored by schema resolution unless the codec decodes with the
+// writer schema, in which case insight-shaped ones still become SensorData.
+func TrackunitReaderSchema() string { return trackunitSchema }
+
+// MappingError reports a record that cannot be mapped: a required field is
+// missing or a field has a value of the wrong kind. Such a record is poison
+// and belongs in the dead-letter topic.
+type MappingError struct {
+	// Profile is the profile name.
+	Profile string
+	// Field is the source field path ("Metadata.MachineId", "latitude",
+	// "CANMessages[2]"); "(root)" for the record value itself and
+	// "(record timestamp)" for the Kafka timestamp.
+	Field string
+	// Msg says what is wrong with the field.
+	Msg string
+	// Err is the underlying cause, or nil.
+	Err error
+}
+
+// Error reads like `mobito: field "latitude": invalid number "abc"`.
+func (e *MappingError) Error() string {
+	s := e.Profile + ": field " + strconv.Quote(e.Field) + ": " + e.Msg
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the underlying cause.
+func (e *MappingError) Unwrap() error { return e.Err }
+
+const (
+	fieldRoot      = "(root)"
+	fieldTimestamp = "(record timestamp)"
+)

@@ -1,0 +1,354 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"go.uber.org/zap"
+
+	"github.com/telebridge/telebridge/bridge/profile"
+	"github.com/telebridge/telebridge/sinks"
+)
+
+// Start positions of a source.
+const (
+	StartCommitted = "committed"
+	StartEarliest  = "earliest"
+	StartLatest    = "latest"
+)
+
+// decodeFunc decodes one record value. schemaID is -1 when the format has
+// none. An error that wraps context.Canceled or DeadlineExceeded means
+// "stopped", not poison.
+type decodeFunc func(ctx context.Context, value []byte) (v any, schemaID int, err error)
+
+// route is one sink a source's objects go to, with the types it accepts.
+type route struct {
+	sink     sinks.Sink
+	counters *sinkCounters
+	accepts  [numTypes]bool
+}
+
+// sourceSpec is everything a source needs, resolved from the config.
+type sourceSpec struct {
+	Name        string
+	ClusterName string
+	User        string
+	Conn        map[string]string
+	Topics      []string
+	GroupID     string
+	Start       string
+	Profile     profile.Profile
+	Decode      decodeFunc
+	Routes      []*route
+	MaxInFlight int
+	// CommitInterval is how often finished offsets are committed.
+	CommitInterval time.Duration
+	// DrainTimeout bounds how long a revoke or shutdown waits for
+	// in-flight deliveries before committing what finished.
+	DrainTimeout time.Duration
+}
+
+type tpKey struct {
+	topic     string
+	partition int32
+}
+
+// source consumes one consumer group subscription and feeds per-partition
+// lanes. Only its run goroutine touches the consumer.
+type source struct {
+	spec     sourceSpec
+	log      *zap.Logger
+	dlq      *deadLetterWriter
+	counters *sourceCounters
+	latency  *latencyHistogram
+
+	consumer *kafka.Consumer
+	lanes    map[tpKey]*lane
+	paused   map[tpKey]*lane
+	started  map[tpKey]bool // partitions already positioned by Start
+	fatal    error
+	closing  bool
+	lanesWG  sync.WaitGroup
+	// poisonLog throttles poison-record logs per error class: each poison
+	// record is counted, and logged at most once per class per second.
+	poisonLog *throttle
+}
+
+func newSource(spec sourceSpec, log *zap.Logger, dlq *deadLetterWriter, latency *latencyHistogram) *source {
+	return &source{
+		spec:      spec,
+		log:       log.With(zap.String("source", spec.Name)),
+		dlq:       dlq,
+		counters:  &sourceCounters{},
+		latency:   latency,
+		lanes:     make(map[tpKey]*lane),
+		paused:    make(map[tpKey]*lane),
+		started:   make(map[tpKey]bool),
+		poisonLog: newThrottle(time.Second),
+	}
+}
+
+func (s *source) consumerConfig() *kafka.ConfigMap {
+	reset := "earliest"
+	if s.spec.Start == StartLatest {
+		reset = "latest"
+	}
+	return configMap(s.spec.Conn, map[string]kafka.ConfigValue{
+		"group.id":                        s.spec.GroupID,
+		"enable.auto.commit":              false,
+		"enable.auto.offset.store":        false,
+		"auto.offset.reset":               reset,
+		"go.logs.channel.enable":          true,
+		"queued.max.messages.kbytes":      16384,
+		"enable.partition.eof":            false,
+		"go.application.rebalance.enable": true,
+	})
+}
+
+// run consumes until ctx ends or a fatal error (authentication refused,
+// fatal client error) occurs, then drains in-flight work up to
+// DrainTimeout, commits what finished and leaves the group. It returns the
+// fatal error, or nil after a requested stop.
+func (s *source) run(ctx context.Context) error {
+	c, err := kafka.NewConsumer(s.consumerConfig())
+	if err != nil {
+		return fmt.Errorf("source %s: create consumer: %w", s.spec.Name, err)
+	}
+	s.consumer = c
+	th := newThrottle(30 * time.Second)
+	logsDone := make(chan struct{})
+	go func() { defer close(logsDone); drainLogs(c.Logs(), s.log, th) }()
+	defer func() {
+		if err := c.Close(); err != nil {
+			s.log.Warn("close consumer", zap.Error(err))
+		}
+		<-logsDone
+	}()
+
+	if err := c.SubscribeTopics(s.spec.Topics, s.rebalance); err != nil {
+		return fmt.Errorf("source %s: subscribe %v: %w", s.spec.Name, s.spec.Topics, err)
+	}
+	s.log.Info("source started", zap.Strings("topics", s.spec.Topics), zap.String("group", s.spec.GroupID), zap.String("start", s.spec.Start))
+
+	commitTick := time.NewTicker(s.spec.CommitInterval)
+	defer commitTick.Stop()
+	for ctx.Err() == nil && s.fatal == nil {
+		ev := c.Poll(50)
+		switch e := ev.(type) {
+		case *kafka.Message:
+			s.onMessage(e)
+		case kafka.Error:
+			s.onError(e, th)
+		}
+		s.resumeDrained()
+		select {
+		case <-commitTick.C:
+			s.commit(s.allKeys())
+		default:
+		}
+	}
+	s.shutdown()
+	return s.fatal
+}
+
+func (s *source) onMessage(m *kafka.Message) {
+	if m.TopicPartition.Error != nil {
+		s.log.Warn("consume error", zap.Error(m.TopicPartition.Error))
+		return
+	}
+	k := tpKey{*m.TopicPartition.Topic, m.TopicPartition.Partition}
+	l := s.lanes[k]
+	if l == nil {
+		return // not (or no longer) assigned: it will be redelivered to the owner
+	}
+	s.counters.consumed.Add(1)
+	l.push(m)
+	if _, p := s.paused[k]; !p && l.load() >= s.spec.MaxInFlight {
+		if err := s.consumer.Pause([]kafka.TopicPartition{l.tp()}); err != nil {
+			s.log.Warn("pause partition", zap.String("partition", l.String()), zap.Error(err))
+			return
+		}
+		s.paused[k] = l
+	}
+}
+
+func (s *source) resumeDrained() {
+	for k, l := range s.paused {
+		if l.load() > s.spec.MaxInFlight/2 {
+			continue
+		}
+		if err := s.consumer.Resume([]kafka.TopicPartition{l.tp()}); err != nil {
+			s.log.Warn("resume partition", zap.String("partition", l.String()), zap.Error(err))
+			continue
+		}
+		delete(s.paused, k)
+	}
+}
+
+func (s *source) onError(e kafka.Error, th *throttle) {
+	if isAuthError(e) {
+		s.fatal = authError("source "+s.spec.Name, s.spec.ClusterName, s.spec.User, e)
+		return
+	}
+	if e.IsFatal() {
+		s.fatal = fmt.Errorf("source %s: fatal consumer error: %w", s.spec.Name, e)
+		return
+	}
+	if ok, n := th.allow("err:"+e.Error(), time.Now()); ok {
+		s.log.Warn("consumer error (retrying)", zap.String("cluster", s.spec.ClusterName), zap.String("error", e.String()), zap.Int("suppressed", n))
+	}
+}
+
+// rebalance runs on the poll goroutine inside Poll.
+func (s *source) rebalance(c *kafka.Consumer, ev kafka.Event) error {
+	cooperative := c.GetRebalanceProtocol() == "COOPERATIVE"
+	switch e := ev.(type) {
+	case kafka.AssignedPartitions:
+		parts := make([]kafka.TopicPartition, len(e.Partitions))
+		copy(parts, e.Partitions)
+		for i := range parts {
+			k := tpKey{*parts[i].Topic, parts[i].Partition}
+			if !s.started[k] {
+				s.started[k] = true
+				switch s.spec.Start {
+				case StartEarliest:
+					parts[i].Offset = kafka.OffsetBeginning
+				case StartLatest:
+					parts[i].Offset = kafka.OffsetEnd
+				}
+			}
+			s.startLane(k)
+		}
+		s.log.Info("partitions assigned", zap.Int("count", len(parts)))
+		if cooperative {
+			return c.IncrementalAssign(parts)
+		}
+		return c.Assign(parts)
+	case kafka.RevokedPartitions:
+		keys := make([]tpKey, 0, len(e.Partitions))
+		for _, p := range e.Partitions {
+			keys = append(keys, tpKey{*p.Topic, p.Partition})
+		}
+		lost := c.AssignmentLost()
+		if !s.closing {
+			s.stopLanes(keys, true)
+			if !lost {
+				s.commit(keys)
+			}
+		}
+		for _, k := range keys {
+			delete(s.lanes, k)
+			delete(s.paused, k)
+		}
+		s.log.Info("partitions revoked", zap.Int("count", len(keys)), zap.Bool("lost", lost))
+		if cooperative {
+			return c.IncrementalUnassign(e.Partitions)
+		}
+		return c.Unassign()
+	}
+	return nil
+}
+
+func (s *source) startLane(k tpKey) {
+	if _, ok := s.lanes[k]; ok {
+		return
+	}
+	l := newLane(s, k)
+	s.lanes[k] = l
+	s.lanesWG.Add(1)
+	go func() {
+		defer s.lanesWG.Done()
+		l.run()
+	}()
+}
+
+func (s *source) allKeys() []tpKey {
+	keys := make([]tpKey, 0, len(s.lanes))
+	for k := range s.lanes {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// stopLanes stops the lanes of keys and waits for their in-flight
+// deliveries up to DrainTimeout. With drop, queued records not yet started
+// are dropped (the next owner re-reads them); without, the lanes first
+// process what they hold.
+func (s *source) stopLanes(keys []tpKey, drop bool) {
+	deadline := time.NewTimer(s.spec.DrainTimeout)
+	defer deadline.Stop()
+	var ls []*lane
+	for _, k := range keys {
+		if l := s.lanes[k]; l != nil {
+			l.stop(drop)
+			ls = append(ls, l)
+		}
+	}
+	for _, l := range ls {
+		select {
+		case <-l.exited:
+		case <-deadline.C:
+			for _, l := range ls {
+				l.cancel()
+			}
+			<-l.exited
+		}
+	}
+	for _, l := range ls {
+		if ch := l.tracker.waitDrained(); ch != nil {
+			select {
+			case <-ch:
+			case <-deadline.C:
+				s.log.Warn("drain timed out; unfinished records will be redelivered", zap.String("partition", l.String()), zap.Int("in_flight", l.tracker.inFlight()))
+				return
+			}
+		}
+	}
+}
+
+// commit commits the finished prefix of each partition in keys.
+func (s *source) commit(keys []tpKey) {
+	var offs []kafka.TopicPartition
+	for _, k := range keys {
+		l := s.lanes[k]
+		if l == nil {
+			continue
+		}
+		if off, ok := l.tracker.toCommit(); ok {
+			tp := l.tp()
+			tp.Offset = kafka.Offset(off)
+			offs = append(offs, tp)
+		}
+	}
+	if len(offs) == 0 {
+		return
+	}
+	if _, err := s.consumer.CommitOffsets(offs); err != nil {
+		var kerr kafka.Error
+		if errors.As(err, &kerr) && kerr.Code() == kafka.ErrNoOffset {
+			return
+		}
+		s.log.Warn("commit offsets failed; will retry", zap.Error(err))
+		for _, tp := range offs {
+			if l := s.lanes[tpKey{*tp.Topic, tp.Partition}]; l != nil {
+				l.tracker.uncommit(int64(tp.Offset))
+			}
+		}
+	}
+}
+
+// shutdown processes what the lanes hold, waits for deliveries up to
+// DrainTimeout, and commits.
+func (s *source) shutdown() {
+	s.closing = true
+	keys := s.allKeys()
+	s.stopLanes(keys, s.fatal != nil)
+	s.commit(keys)
+	s.lanesWG.Wait()
+	s.log.Info("source stopped", zap.Uint64("consumed", s.counters.consumed.Load()))
+}

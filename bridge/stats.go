@@ -1,0 +1,107 @@
+package bridge
+
+import (
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/telebridge/telebridge/schemas"
+)
+
+// typeIndex maps an object type to a dense index for per-type counters.
+func typeIndex(t schemas.Type) int {
+	switch t {
+	case schemas.TypeAsset:
+		return 0
+	case schemas.TypeLocation:
+		return 1
+	case schemas.TypeSensorData:
+		return 2
+	case schemas.TypeReeferData:
+		return 3
+	case schemas.TypeGensetData:
+		return 4
+	case schemas.TypeGtoemData:
+		return 5
+	}
+	return 0
+}
+
+const numTypes = 6
+
+// sourceCounters are the live counters of one source.
+type sourceCounters struct {
+	consumed atomic.Uint64
+	poison   atomic.Uint64
+	objects  atomic.Uint64
+}
+
+// sinkCounters are the live counters of one sink.
+type sinkCounters struct {
+	delivered    [numTypes]atomic.Uint64
+	deadLettered atomic.Uint64
+	aborted      atomic.Uint64
+}
+
+// latencyHistogram is a lock-free histogram of end-to-end latencies with
+// buckets growing by 2^(1/4), from 1µs to about 3 hours.
+type latencyHistogram struct {
+	buckets [136]atomic.Uint64
+	count   atomic.Uint64
+}
+
+func (h *latencyHistogram) observe(d time.Duration) {
+	us := float64(d) / float64(time.Microsecond)
+	i := 0
+	if us > 1 {
+		i = int(math.Log2(us) * 4)
+	}
+	if i >= len(h.buckets) {
+		i = len(h.buckets) - 1
+	}
+	h.buckets[i].Add(1)
+	h.count.Add(1)
+}
+
+// quantile returns the upper bound of the bucket holding quantile q.
+func (h *latencyHistogram) quantile(q float64) time.Duration {
+	n := h.count.Load()
+	if n == 0 {
+		return 0
+	}
+	rank := uint64(math.Ceil(q * float64(n)))
+	var seen uint64
+	for i := range h.buckets {
+		seen += h.buckets[i].Load()
+		if seen >= rank {
+			return time.Duration(math.Exp2(float64(i+1)/4) * float64(time.Microsecond))
+		}
+	}
+	return time.Duration(math.Exp2(float64(len(h.buckets))/4) * float64(time.Microsecond))
+}
+
+// Stats is a snapshot of the bridge's counters.
+type Stats struct {
+	Sources map[string]SourceStats
+	Sinks   map[string]SinkStats
+	// DeadLetters counts records acknowledged by the dead-letter topic.
+	DeadLetters uint64
+	// LatencyP50 and LatencyP99 are end-to-end latencies from the source
+	// record's timestamp to the sink's acknowledgement.
+	LatencyP50, LatencyP99 time.Duration
+	Delivered              uint64
+}
+
+// SourceStats counts one source's records.
+type SourceStats struct {
+	Consumed uint64 // records read
+	Poison   uint64 // records dead-lettered as poison input
+	Objects  uint64 // objects derived
+}
+
+// SinkStats counts one sink's outcomes.
+type SinkStats struct {
+	Delivered    map[schemas.Type]uint64
+	DeadLettered uint64
+	Aborted      uint64
+}

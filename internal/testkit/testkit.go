@@ -1,0 +1,144 @@
+// Package testkit starts the embedded, real-protocol services that tests,
+// the demo and the benchmark run against: a kfake Kafka cluster with SASL
+// on, and an srfake Confluent Schema Registry with basic auth. Both speak
+// the real wire protocols, so the production clients (librdkafka through
+// confluent-kafka-go, srclient) are exercised unchanged.
+package testkit
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
+)
+
+// Default credentials of the embedded services. They protect nothing but a
+// loopback test broker, which is why they may be printed by the demo.
+const (
+	KafkaUser         = "telebridge"
+	KafkaPassword     = "telebridge-demo"
+	ScramUser256      = "scram256"
+	ScramUser512      = "scram512"
+	ScramPassword     = "scram-demo"
+	RegistryUser      = "sr-user"
+	RegistryPasswd    = "sr-demo"
+	DefaultPartitions = 4
+)
+
+// Kafka is an embedded kfake cluster with SASL PLAIN and SCRAM users.
+type Kafka struct {
+	Cluster *kfake.Cluster
+	// Addr is the bootstrap address (127.0.0.1:port).
+	Addr string
+}
+
+// KafkaOption adjusts the embedded cluster.
+type KafkaOption = kfake.Opt
+
+// StartKafka starts a one-broker kfake cluster on loopback with SASL enabled:
+// PLAIN superuser KafkaUser/KafkaPassword, SCRAM-SHA-256 user ScramUser256
+// and SCRAM-SHA-512 user ScramUser512 (both ScramPassword). Topics are
+// created automatically with DefaultPartitions partitions; topics passed in
+// seed are created up front. Close it with Close.
+func StartKafka(seed []string, opts ...KafkaOption) (*Kafka, error) {
+	all := []kfake.Opt{
+		kfake.NumBrokers(1),
+		kfake.Ports(0),
+		kfake.EnableSASL(),
+		kfake.Superuser("PLAIN", KafkaUser, KafkaPassword),
+		kfake.Superuser("SCRAM-SHA-256", ScramUser256, ScramPassword),
+		kfake.Superuser("SCRAM-SHA-512", ScramUser512, ScramPassword),
+		kfake.AllowAutoTopicCreation(),
+		kfake.DefaultNumPartitions(DefaultPartitions),
+		kfake.GroupMinSessionTimeout(100 * time.Millisecond),
+	}
+	if len(seed) > 0 {
+		all = append(all, kfake.SeedTopics(DefaultPartitions, seed...))
+	}
+	all = append(all, opts...)
+	c, err := kfake.NewCluster(all...)
+	if err != nil {
+		return nil, fmt.Errorf("start embedded kafka: %w", err)
+	}
+	addrs := c.ListenAddrs()
+	return &Kafka{Cluster: c, Addr: strings.Join(addrs, ",")}, nil
+}
+
+// Close stops the cluster.
+func (k *Kafka) Close() { k.Cluster.Close() }
+
+// Librdkafka returns librdkafka connection properties for the PLAIN
+// superuser over SASL_PLAINTEXT.
+func (k *Kafka) Librdkafka() map[string]string {
+	return map[string]string{
+		"bootstrap.servers":     k.Addr,
+		"security.protocol":     "SASL_PLAINTEXT",
+		"sasl.mechanisms":       "PLAIN",
+		"sasl.username":         KafkaUser,
+		"sasl.password":         KafkaPassword,
+		"broker.address.family": "v4",
+	}
+}
+
+// Client returns a franz-go client authenticated as the PLAIN superuser,
+// for tests that produce input or read output independently of the
+// bridge's own client. Extra options are appended.
+func (k *Kafka) Client(opts ...kgo.Opt) (*kgo.Client, error) {
+	all := []kgo.Opt{
+		kgo.SeedBrokers(strings.Split(k.Addr, ",")...),
+		kgo.SASL(plain.Auth{User: KafkaUser, Pass: KafkaPassword}.AsMechanism()),
+		kgo.AllowAutoTopicCreation(),
+	}
+	all = append(all, opts...)
+	cl, err := kgo.NewClient(all...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka test client: %w", err)
+	}
+	return cl, nil
+}
+
+// ReadTopic reads records from the start of topic until n records arrived
+// or ctx ends, and returns what it read (possibly fewer than n with the
+// context's error).
+func (k *Kafka) ReadTopic(ctx context.Context, topic string, n int) ([]*kgo.Record, error) {
+	cl, err := k.Client(kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	var out []*kgo.Record
+	for len(out) < n {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return out, fmt.Errorf("read %s: got %d of %d records: %w", topic, len(out), n, err)
+		}
+		fs.EachError(func(t string, p int32, e error) {
+			if err == nil {
+				err = fmt.Errorf("read %s/%d: %w", t, p, e)
+			}
+		})
+		if err != nil {
+			return out, err
+		}
+		fs.EachRecord(func(r *kgo.Record) { out = append(out, r) })
+	}
+	return out, nil
+}
+
+// Registry is an embedded Confluent Schema Registry with basic auth.
+type Registry struct {
+	*srfake.Registry
+}
+
+// StartRegistry starts srfake over HTTP on loopback requiring basic auth
+// RegistryUser/RegistryPasswd.
+func StartRegistry() *Registry {
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(RegistryUser+":"+RegistryPasswd))
+	return &Registry{Registry: srfake.New(srfake.WithAuth(auth))}
+}

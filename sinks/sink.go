@@ -1,0 +1,132 @@
+// Package sinks pushes object-sync objects to their destinations (Kafka
+// topics; MQTT and WebSocket later) with retries, exponential backoff with
+// jitter, and a report of every delivery attempt.
+//
+// A sink never drops a message silently: every Message handed to Send ends
+// in exactly one call of its done callback, with Delivered, Failed (all
+// attempts used; the caller dead-letters it) or Aborted (the sink was closed
+// or the context cancelled before an outcome was known; the caller must not
+// treat it as finished, so the source offset is not committed and the
+// message is redelivered after a restart).
+package sinks
+
+import (
+	"context"
+	"time"
+
+	"github.com/telebridge/telebridge/schemas"
+)
+
+// SourceRef locates the source record an object was derived from.
+type SourceRef struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	// Index is the position of the object among the non-asset objects
+	// derived from the record, or -1, -2, ... among its Asset objects
+	// (assets are emitted only when new or changed, so they are counted
+	// apart to keep the other objects' identities stable).
+	Index int
+}
+
+// Message is one object to deliver to one sink.
+type Message struct {
+	Object schemas.Object
+	// EventID is the deterministic UUIDv5 of the source coordinates and
+	// object index; a redelivered object carries the same EventID.
+	EventID string
+	Source  SourceRef
+	// Received is when the source record was read, for end-to-end latency.
+	Received time.Time
+}
+
+// Outcome is the final state of one Message on one sink.
+type Outcome int
+
+// Outcomes of a delivery.
+const (
+	// Delivered: acknowledged at the sink's configured level.
+	Delivered Outcome = iota + 1
+	// Failed: every configured attempt failed; the caller dead-letters the
+	// message with Result.Err and Result.Payload.
+	Failed
+	// Aborted: the sink stopped before an outcome was known; not finished.
+	Aborted
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Delivered:
+		return "delivered"
+	case Failed:
+		return "failed"
+	case Aborted:
+		return "aborted"
+	}
+	return "unknown"
+}
+
+// Result is reported exactly once per Message handed to Send.
+type Result struct {
+	Outcome  Outcome
+	Attempts int
+	// Err is the last error (nil when Delivered).
+	Err error
+	// Payload is the encoded object as sent (for dead letters).
+	Payload []byte
+	// Topic, Partition and Offset locate the delivered record (Kafka).
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// AttemptStatus is the state an attempt ended in.
+type AttemptStatus string
+
+// Attempt statuses.
+const (
+	StatusDelivered AttemptStatus = "delivered"
+	StatusRetrying  AttemptStatus = "failed-will-retry"
+	StatusFailed    AttemptStatus = "failed"
+)
+
+// Attempt describes one delivery attempt of one object to one sink.
+type Attempt struct {
+	Time      time.Time
+	Sink      string
+	Kind      string // "kafka", "mqtt", "ws"
+	Topic     string
+	Partition int32
+	Offset    int64
+	Status    AttemptStatus
+	Err       string
+	Number    int
+	Latency   time.Duration
+	EventID   string
+	Type      schemas.Type
+	AssetID   string
+	Source    SourceRef
+	Payload   []byte
+}
+
+// Observer receives every delivery attempt. Implementations must be fast
+// and safe for concurrent use; they are called on the sink's hot path.
+type Observer interface {
+	ObserveAttempt(a *Attempt)
+}
+
+// Sink delivers messages.
+type Sink interface {
+	// Name is the configured sink name.
+	Name() string
+	// Kind is "kafka", "mqtt" or "ws".
+	Kind() string
+	// Send hands m to the sink. It blocks while the sink's in-flight limit
+	// is reached (back-pressure) and returns ctx.Err() if ctx ends first,
+	// in which case done is not called. Otherwise done is called exactly
+	// once, from any goroutine, with the final result.
+	Send(ctx context.Context, m *Message, done func(Result)) error
+	// Close waits for in-flight messages up to ctx's deadline, reports the
+	// rest as Aborted, and releases the sink's resources.
+	Close(ctx context.Context) error
+}
