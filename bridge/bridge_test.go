@@ -101,13 +101,11 @@ sources:
     profile: trackunit-insights
     registry: tu
     decode: %s
-    start: earliest
   - name: mobito
     cluster: src
     topics: [%s]
     group_id: %s-mo
     profile: mobito
-    start: earliest
 sinks:
   - name: out
     type: kafka
@@ -269,10 +267,10 @@ func TestEndToEndBothFeedsWithPoison(t *testing.T) {
 	e.produce(t, e.mobito(20)...)
 	var poison []*kgo.Record
 	for _, k := range fleet.TrackunitPoisonKinds() {
-		poison = append(poison, &kgo.Record{Topic: tuTopic, Value: fleet.PoisonTrackunit(k, e.schemaID), Key: []byte("k-" + k), Headers: []kgo.RecordHeader{{Key: "origin", Value: []byte(k)}}})
+		poison = append(poison, &kgo.Record{Topic: tuTopic, Value: fleet.PoisonTrackunit(k, e.schemaID), Key: []byte("k-" + k), Headers: []kgo.RecordHeader{{Key: "origin", Value: []byte("tu-" + k)}}})
 	}
 	for _, k := range fleet.MobitoPoisonKinds() {
-		poison = append(poison, &kgo.Record{Topic: moTopic, Value: fleet.PoisonMobito(k), Key: []byte("k-" + k), Headers: []kgo.RecordHeader{{Key: "origin", Value: []byte(k)}}})
+		poison = append(poison, &kgo.Record{Topic: moTopic, Value: fleet.PoisonMobito(k), Key: []byte("k-" + k), Headers: []kgo.RecordHeader{{Key: "origin", Value: []byte("mo-" + k)}}})
 	}
 	e.produce(t, poison...)
 	// Good records after the poison ones: the partitions go on.

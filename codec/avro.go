@@ -40,7 +40,9 @@ func NewAvroDecoder(reg *Registry, reader avro.Schema) *AvroDecoder {
 // pinned reader schema) or ClassCorruptAvro (the payload does not match the
 // writer schema, including trailing bytes). While the registry is unreachable
 // Decode blocks, retrying, until ctx is done and then returns an error that
-// wraps ctx.Err() and is not an *Error: stop, do not dead-letter.
+// wraps ctx.Err() and is not an *Error: stop, do not dead-letter. The
+// outcome of compiling a writer schema, including incompatibility, is cached
+// per id; registry failures are not.
 func (a *AvroDecoder) Decode(ctx context.Context, value []byte) (v any, schemaID int, err error) {
 	id, payload, err := ParseWire(value)
 	if err != nil {

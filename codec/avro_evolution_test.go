@@ -162,3 +162,44 @@ func TestIncompatibleSchemas(t *testing.T) {
 		})
 	}
 }
+
+// TestReaderDefaults checks the presentation of every kind of default a
+// pinned reader can add.
+func TestReaderDefaults(t *testing.T) {
+	w := mustParse(t, `{"type":"record","name":"R","fields":[{"name":"id","type":"string"}]}`)
+	tests := []struct {
+		name, field string // field type and default, as JSON
+		want        any
+	}{
+		{"int", `"type":"int","default":5`, int64(5)},
+		{"long", `"type":"long","default":-7`, int64(-7)},
+		{"float", `"type":"float","default":1.5`, 1.5},
+		{"double", `"type":"double","default":2`, 2.0},
+		{"boolean", `"type":"boolean","default":true`, true},
+		{"string", `"type":"string","default":"s"`, "s"},
+		{"bytes", `"type":"bytes","default":"\u0001\u00ff"`, []byte{1, 0xff}},
+		{"fixed", `"type":{"type":"fixed","name":"F","size":2},"default":"ab"`, []byte("ab")},
+		{"enum", `"type":{"type":"enum","name":"E","symbols":["A","B"]},"default":"B"`, "B"},
+		{"null union", `"type":["null","string"],"default":null`, nil},
+		{"value union", `"type":["long","null"],"default":3`, int64(3)},
+		{"array", `"type":{"type":"array","items":"int"},"default":[1,2]`, []any{int64(1), int64(2)}},
+		{"map", `"type":{"type":"map","values":"double"},"default":{"k":1}`, map[string]any{"k": 1.0}},
+		{"record", `"type":{"type":"record","name":"In","fields":[{"name":"a","type":"int"},{"name":"b","type":"string","default":"x"}]},"default":{"a":1}`,
+			map[string]any{"a": int64(1), "b": "x"}},
+		{"date", `"type":{"type":"int","logicalType":"date"},"default":0`, "1970-01-01"},
+		{"timestamp", `"type":{"type":"long","logicalType":"timestamp-micros"},"default":1`, "1970-01-01T00:00:00.000001Z"},
+		{"decimal", `"type":{"type":"bytes","logicalType":"decimal","precision":5,"scale":2},"default":"\u00ff"`, "-0.01"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := mustParse(t, `{"type":"record","name":"R","fields":[{"name":"id","type":"string"},{"name":"d",`+tt.field+`}]}`)
+			got, err := mustPlan(t, w, r).Decode(encodeAvro(t, w, map[string]any{"id": "i"}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := map[string]any{"id": "i", "d": tt.want}; !reflect.DeepEqual(got, want) {
+				t.Fatalf("got %#v, want %#v", got, want)
+			}
+		})
+	}
+}

@@ -34,7 +34,9 @@ import (
 // "Z") so every timestamp is valid RFC 3339. Logical values outside their
 // domain (a time of day past midnight, a timestamp outside years 0000-9999)
 // are corrupt data. Unknown logical types are ignored, as the Avro
-// specification requires, and the underlying type is presented.
+// specification requires, and the underlying type is presented. Float and
+// double NaN and ±Inf are kept as they are (encoding/json rejects them).
+// Decoded strings of one value share a backing array of at most 64 KiB.
 type Plan struct {
 	root valueNode
 }
@@ -136,8 +138,9 @@ func (c *compiler) compile(w, r avro.Schema) (valueNode, error) {
 				}
 			}
 			if rb == nil {
-				branches[i] = unresolvedNode{msg: fmt.Sprintf("writer union branch %d (%s) has no match in the reader schema", i, schemaName(wb))}
-				continue
+				// The Avro rules make reading this branch an error; hamba's
+				// compatibility check (applied first) rejects the pair.
+				return nil, fmt.Errorf("writer union branch %d (%s) has no match in the reader schema", i, schemaName(wb))
 			}
 			n, err := c.compile(wb, rb)
 			if err != nil {

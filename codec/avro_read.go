@@ -2,7 +2,6 @@ package codec
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"unsafe"
@@ -13,12 +12,14 @@ const (
 	// maxDepth bounds record nesting while decoding, so recursive schemas
 	// cannot be used to exhaust the goroutine stack.
 	maxDepth = 256
-	// maxZeroSizeItems bounds the items of an array or map whose items
-	// occupy no bytes (null, empty records), which a count alone could
+	// maxZeroSizeItems bounds, per decoded value, the items of arrays whose
+	// items occupy no bytes (null, empty records), which counts alone could
 	// otherwise inflate without limit.
 	maxZeroSizeItems = 1 << 16
-	// arenaChunk is the minimum size of a string arena chunk.
-	arenaChunk = 1024
+	// arenaChunk and maxArenaChunk bound the size of string arena chunks
+	// (a single longer string gets a chunk of its own size).
+	arenaChunk    = 1024
+	maxArenaChunk = 64 << 10
 )
 
 // decoder is the cursor over one Avro payload. The first error sticks; after
@@ -29,11 +30,12 @@ const (
 // string. A chunk is append-only: bytes that a string refers to are never
 // written again, which keeps the strings immutable.
 type decoder struct {
-	buf   []byte
-	pos   int
-	depth int
-	err   error
-	arena []byte
+	buf       []byte
+	pos       int
+	depth     int
+	zeroItems int // zero-size items read so far
+	err       error
+	arena     []byte
 }
 
 // scratch returns an empty slice with room for n bytes at the end of the
@@ -44,7 +46,7 @@ func (d *decoder) scratch(n int) []byte {
 		return make([]byte, 0, n)
 	}
 	if cap(d.arena)-len(d.arena) < n {
-		d.arena = make([]byte, 0, max(n, arenaChunk, 2*len(d.buf)))
+		d.arena = make([]byte, 0, max(n, min(max(arenaChunk, 2*len(d.buf)), maxArenaChunk)))
 	}
 	return d.arena[len(d.arena):len(d.arena)]
 }
@@ -152,9 +154,9 @@ func (d *decoder) lengthPrefixed(what string) []byte {
 }
 
 // blockCount reads the item count of the next array or map block, validating
-// it against the bytes left. It returns 0 at the end of the value. total is
-// the number of items read so far; what is "array" or "map".
-func (d *decoder) blockCount(minItemSize, total int, what string) int {
+// it against the bytes left. It returns 0 at the end of the value. what is
+// "array" or "map".
+func (d *decoder) blockCount(minItemSize int, what string) int {
 	n := d.long("block count")
 	if d.err != nil || n == 0 {
 		return 0
@@ -178,9 +180,12 @@ func (d *decoder) blockCount(minItemSize, total int, what string) int {
 			d.fail("%s block of %d items cannot fit in %d bytes left", what, n, d.remaining())
 			return 0
 		}
-	} else if n > int64(maxZeroSizeItems-total) {
-		d.fail("%s has more than %d zero-size items", what, maxZeroSizeItems)
-		return 0
+	} else {
+		if n > int64(maxZeroSizeItems-d.zeroItems) {
+			d.fail("%s: more than %d zero-size items in one value", what, maxZeroSizeItems)
+			return 0
+		}
+		d.zeroItems += int(n)
 	}
 	return int(n)
 }
@@ -361,7 +366,7 @@ type arrayNode struct {
 func (n *arrayNode) read(d *decoder) any {
 	var out []any
 	for d.err == nil {
-		c := n.blockCountFor(d, len(out))
+		c := d.blockCount(n.minSize, "array")
 		if c == 0 {
 			break
 		}
@@ -384,10 +389,6 @@ func (n *arrayNode) read(d *decoder) any {
 	return out
 }
 
-func (n *arrayNode) blockCountFor(d *decoder, total int) int {
-	return d.blockCount(n.minSize, total, "array")
-}
-
 type mapNode struct {
 	values  valueNode
 	minSize int // of key plus value
@@ -395,13 +396,11 @@ type mapNode struct {
 
 func (n *mapNode) read(d *decoder) any {
 	var out map[string]any
-	total := 0
 	for d.err == nil {
-		c := d.blockCount(n.minSize, total, "map")
+		c := d.blockCount(n.minSize, "map")
 		if c == 0 {
 			break
 		}
-		total += c
 		if out == nil {
 			out = make(map[string]any, c)
 		}
@@ -489,15 +488,6 @@ func (n *unionNode) read(d *decoder) any {
 	return n.branches[i].read(d)
 }
 
-// unresolvedNode stands for a writer union branch that matches no reader
-// branch; the Avro specification makes reading it an error.
-type unresolvedNode struct{ msg string }
-
-func (n unresolvedNode) read(d *decoder) any {
-	d.failErr(errors.New(n.msg))
-	return nil
-}
-
 // Skip nodes.
 
 type skipBytes struct{ n int } // fixed-size values: boolean, float, double, fixed
@@ -519,7 +509,6 @@ type skipArray struct {
 }
 
 func (s *skipArray) skip(d *decoder) {
-	total := 0
 	for d.err == nil {
 		n := d.long("block count")
 		if d.err != nil || n == 0 {
@@ -543,11 +532,13 @@ func (s *skipArray) skip(d *decoder) {
 				d.fail("block of %d items cannot fit in %d bytes left", n, d.remaining())
 				return
 			}
-		} else if n > int64(maxZeroSizeItems-total) {
-			d.fail("more than %d zero-size items", maxZeroSizeItems)
-			return
+		} else {
+			if n > int64(maxZeroSizeItems-d.zeroItems) {
+				d.fail("more than %d zero-size items in one value", maxZeroSizeItems)
+				return
+			}
+			d.zeroItems += int(n)
 		}
-		total += int(n)
 		for range n {
 			if s.isMap {
 				d.lengthPrefixed("map key")

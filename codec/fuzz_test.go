@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+
+	"github.com/hamba/avro/v2"
 )
 
 func FuzzParseWire(f *testing.F) {
@@ -123,4 +125,31 @@ func kitchenValue() map[string]any {
 	return map[string]any{"b": false, "i": branch{2, int64(19000)}, "t": int64(5), "f": 2.0, "fx": []byte{0, 0, 0}, "dec": "0.001", "bd": "-0.00001",
 		"e": "A", "m": map[string]any{"k": 1.5, "n": nil, "a": []any{nil, nil}}, "children": []any{child(), child()},
 		"dur": branch{1, map[string]any{"months": int64(1), "days": int64(2), "milliseconds": int64(3)}}, "us": int64(-1)}
+}
+
+// FuzzSchema feeds arbitrary schema documents, as a registry could return
+// them, through parsing, plan compilation and decoding.
+func FuzzSchema(f *testing.F) {
+	for _, s := range []string{kitchenSink, kitchenReader, readerV1, writerV2, pointSchema, `"long"`, `["null","string"]`,
+		`{"type":"fixed","name":"F","size":16,"logicalType":"decimal","precision":4,"scale":2}`,
+		`{"type":"record","name":"L","fields":[{"name":"n","type":["null","L"]}]}`} {
+		f.Add(s, []byte{2, 4, 6, 0, 1})
+	}
+	f.Fuzz(func(t *testing.T, text string, payload []byte) {
+		s, err := ParseSchema(text)
+		if err != nil {
+			return
+		}
+		for _, reader := range []avro.Schema{nil, s} {
+			p, err := NewPlan(s, reader)
+			if err != nil {
+				continue
+			}
+			if _, err := p.Decode(payload); err != nil {
+				if c, _ := ClassOf(err); c != ClassCorruptAvro {
+					t.Fatalf("unexpected error %v", err)
+				}
+			}
+		}
+	})
 }

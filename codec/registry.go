@@ -80,6 +80,10 @@ type RegistryStats struct {
 // with the same URL, credentials and HTTP client and is available through
 // Client for subject and compatibility look-ups.
 //
+// A shared fetch runs on its own goroutine so that one caller giving up does
+// not fail the others; it is cancelled as soon as its last waiter returns, so
+// no goroutine outlives the callers' contexts.
+//
 // A Registry is safe for concurrent use.
 type Registry struct {
 	base   string // no trailing slash, no user info
@@ -297,7 +301,11 @@ func (r *Registry) fetch(ctx context.Context, id int, f *flight) (avro.Schema, e
 			return nil, fmt.Errorf("codec: fetch schema id %d: %w", id, ctx.Err())
 		case <-t.C:
 		}
-		backoff = min(backoff*2, r.cfg.MaxBackoff)
+		if backoff > r.cfg.MaxBackoff/2 {
+			backoff = r.cfg.MaxBackoff // also avoids overflowing
+		} else {
+			backoff *= 2
+		}
 	}
 }
 

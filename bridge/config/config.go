@@ -109,12 +109,17 @@ const (
 	DefaultAcks            = "all"
 	DefaultCompression     = "none"
 	DefaultGroupIDPrefix   = "telebridge-"
-	TopicTypePlaceholder   = "{type}"
-	maxTopicLength         = 249
-	redactedText           = "[redacted]"
-	aliasBudget            = 200_000
-	maxSuggestLen          = 64
-	minScrubLen            = 6
+	TopicTypePlaceholder   = "{type}" // in sinks[].topic, replaced by the object type
+)
+
+// Internal limits and markers.
+const (
+	maxTopicLength = 249
+	redactedText   = "[redacted]"
+	aliasBudget    = 200_000
+	maxSuggestLen  = 64
+	minScrubLen    = 6
+	maxErrors      = 100
 )
 
 // Profiles returns the source profiles this build understands.
@@ -212,7 +217,7 @@ type Source struct {
 	Profile     string // one of Profiles()
 	Registry    string // key of Config.Registries; Avro profiles only
 	Decode      string // one of the Decode* constants; "" for JSON profiles
-	OwnerID     string // optional owner of all objects
+	OwnerID     string // owner of all objects; "" means the source topic's name
 	Sinks       []string
 	MaxInFlight int // records per partition before the partition is paused
 	Line        int
@@ -311,7 +316,8 @@ func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 
 // Parse decodes data strictly, expands environment references, applies
 // defaults and validates the result. filename is used in error messages and
-// as the base for relative file paths. lookupEnv nil means os.LookupEnv.
+// as the base for relative file paths (the working directory when it is
+// ""). lookupEnv nil means os.LookupEnv.
 //
 // On failure it returns a nil Config and an *Errors holding every problem
 // found (syntax, unknown keys, types, unset variables, validation), sorted

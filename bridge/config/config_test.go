@@ -494,3 +494,15 @@ func TestPaths(t *testing.T) {
 		t.Errorf("joinKey = %q", got)
 	}
 }
+
+func TestTooManyErrorsAreCapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(minimal + "log:\n")
+	for i := range 150 {
+		b.WriteString("  bad_" + strconv.Itoa(i) + ": 1\n")
+	}
+	got := parseErrs(t, b.String(), nil)
+	if len(got) != maxErrors+1 || !strings.HasPrefix(got[maxErrors], "bridge.yaml: and 50 more problems") {
+		t.Errorf("got %d errors, last %q", len(got), got[len(got)-1])
+	}
+}

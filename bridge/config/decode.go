@@ -43,16 +43,19 @@ type meta struct {
 	set        map[string]bool     // path had a non-null value
 	env        map[string][]string // path -> environment variables its value used
 	bad        map[string]bool     // path had a decoding error
-	envSecrets []string            // values that came from credential-like variables
+	sens       map[string]bool     // path, or a path below it, used a credential-like variable
+	envSecrets map[string]bool     // values that came from credential-like variables
 }
 
 func newMeta() *meta {
 	return &meta{
-		rootLine: 1,
-		lines:    map[string]int{},
-		set:      map[string]bool{},
-		env:      map[string][]string{},
-		bad:      map[string]bool{},
+		rootLine:   1,
+		lines:      map[string]int{},
+		set:        map[string]bool{},
+		env:        map[string][]string{},
+		bad:        map[string]bool{},
+		sens:       map[string]bool{},
+		envSecrets: map[string]bool{},
 	}
 }
 
@@ -95,17 +98,21 @@ func (m *meta) envVars(path string) []string {
 
 // sensitive reports whether path's value, or part of it, came from a
 // credential-like environment variable.
-func (m *meta) sensitive(path string) bool {
-	for p, vars := range m.env {
-		if p == path || strings.HasPrefix(p, path+".") || strings.HasPrefix(p, path+"[") {
-			for _, v := range vars {
-				if sensitiveEnv(v) {
-					return true
-				}
-			}
+func (m *meta) sensitive(path string) bool { return m.sens[path] }
+
+// recordEnv notes that path's value used vars, marking it and its
+// ancestors sensitive if any variable's name looks like a credential.
+func (m *meta) recordEnv(path string, vars []string) {
+	m.env[path] = vars
+	if !slices.ContainsFunc(vars, sensitiveEnv) {
+		return
+	}
+	for p := path; !m.sens[p]; p = parent(p) {
+		m.sens[p] = true
+		if p == "" {
+			break
 		}
 	}
-	return false
 }
 
 // show renders value for an error message: quoted, or, when it came from
@@ -119,7 +126,7 @@ func (m *meta) show(path, value string) string {
 
 func (m *meta) copyEnv(from, to string) {
 	if v := m.env[from]; len(v) > 0 {
-		m.env[to] = v
+		m.recordEnv(to, v)
 	}
 }
 
@@ -385,12 +392,12 @@ func (d *decoder) scalar(n *yaml.Node, path string) (string, bool) {
 	}
 	x := expand(rn.Value, d.lookup)
 	if len(x.vars) > 0 {
-		d.m.env[path] = x.vars
+		d.m.recordEnv(path, x.vars)
 		for _, name := range x.vars {
 			if sensitiveEnv(name) {
-				d.m.envSecrets = append(d.m.envSecrets, x.value)
+				d.m.envSecrets[x.value] = true
 				if v, ok := d.lookup(name); ok {
-					d.m.envSecrets = append(d.m.envSecrets, v)
+					d.m.envSecrets[v] = true
 				}
 			}
 		}

@@ -60,19 +60,23 @@ func (e *Errors) Unwrap() []error {
 	return out
 }
 
-// finish scrubs secrets from errs, sorts them by line and removes duplicates.
+// finish scrubs secrets from errs, sorts them by line, removes duplicates
+// and keeps at most maxErrors of them.
 func (c *Config) finish(errs []*FieldError) *Errors {
-	secrets := c.secretValues()
-	for _, e := range errs {
-		e.Msg = scrub(e.Msg, secrets)
-		e.Path = scrub(e.Path, secrets)
-	}
 	slices.SortStableFunc(errs, func(a, b *FieldError) int {
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Path, b.Path), cmp.Compare(a.Msg, b.Msg))
 	})
 	errs = slices.CompactFunc(errs, func(a, b *FieldError) bool {
 		return a.Line == b.Line && a.Path == b.Path && a.Msg == b.Msg
 	})
+	if n := len(errs); n > maxErrors {
+		errs = append(errs[:maxErrors:maxErrors], &FieldError{File: c.File, Msg: "and " + strconv.Itoa(n-maxErrors) + " more problems; fix the ones above first"})
+	}
+	secrets := c.secretValues()
+	for _, e := range errs {
+		e.Msg = scrub(e.Msg, secrets)
+		e.Path = scrub(e.Path, secrets)
+	}
 	return &Errors{List: errs}
 }
 

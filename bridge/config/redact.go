@@ -71,7 +71,9 @@ func (c *Config) redactedNode() *yaml.Node {
 func (c *Config) secretValues() []string {
 	var out []string
 	if c.meta != nil {
-		out = append(out, c.meta.envSecrets...)
+		for v := range c.meta.envSecrets {
+			out = append(out, v)
+		}
 	}
 	for _, cl := range c.Clusters {
 		if cl == nil {
@@ -100,7 +102,7 @@ func (c *Config) secretValues() []string {
 		}
 	}
 	out = slices.DeleteFunc(out, func(s string) bool { return s == "" })
-	slices.SortFunc(out, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	slices.SortFunc(out, func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b)) })
 	return slices.Compact(out)
 }
 

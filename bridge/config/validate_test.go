@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -253,5 +254,57 @@ func TestSuggest(t *testing.T) {
 	}
 	if d := editDistance("kitten", "sitting"); d != 3 {
 		t.Errorf("editDistance = %d", d)
+	}
+}
+
+func TestManagedProperty(t *testing.T) {
+	const p = "clusters.c"
+	tests := map[string]string{
+		"bootstrap.servers":                     p + ".bootstrap_servers",
+		"security.protocol":                     p + ".security_protocol",
+		"sasl.mechanism":                        p + ".sasl.mechanism",
+		"sasl.mechanisms":                       p + ".sasl.mechanism",
+		"sasl.username":                         p + ".sasl.username",
+		"SASL.PASSWORD":                         p + ".sasl.password",
+		"sasl.oauthbearer.client.secret":        p + ".sasl (mechanism, username, password)",
+		"ssl.ca.location":                       p + ".tls.ca_file",
+		"ssl.certificate.location":              p + ".tls.cert_file",
+		"ssl.key.location":                      p + ".tls.key_file",
+		"ssl.key.password":                      p + ".tls.key_password",
+		"ssl.endpoint.identification.algorithm": p + ".tls.insecure_skip_verify",
+		"ssl.keystore.password":                 p + ".tls",
+		"client.id":                             p + ".client_id",
+		"group.id":                              "sources[].group_id",
+		"auto.offset.reset":                     "sources[].start",
+		"request.required.acks":                 "sinks[].acks (acks: all enables the idempotent producer)",
+		"message.timeout.ms":                    "sinks[].delivery_timeout",
+		"delivery.timeout.ms":                   "sinks[].delivery_timeout",
+		"compression.codec":                     "sinks[].compression",
+		"compression.type":                      "sinks[].compression",
+		"socket.timeout.ms":                     "",
+		"linger.ms":                             "",
+		"statistics.interval.ms":                "",
+	}
+	for key, want := range tests {
+		if got := managedProperty(p, key); got != want {
+			t.Errorf("managedProperty(%q) = %q, want %q", key, got, want)
+		}
+	}
+}
+
+func TestNamedMapErrors(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{"clusters: [a]\n", "clusters: expected a mapping of cluster names to connections; got a list"},
+		{"registries: r\n", "registries: expected a mapping of registry names to registries; got a single value"},
+		{"clusters: {c: {bootstrap_servers: \"a:1\", properties: [x]}}\n", "clusters.c.properties: expected a mapping of librdkafka property names to values; got a list"},
+		{"clusters: {c: {bootstrap_servers: {a: 1}}}\n", "clusters.c.bootstrap_servers: expected a single value; got a mapping"},
+		{"clusters: {c: {bootstrap_servers: [\"a:1\", [b]]}}\n", "clusters.c.bootstrap_servers[1]: expected a single value; got a list"},
+		{"clusters: {c: {bootstrap_servers: \"a:1\", sasl: [x]}}\n", "clusters.c.sasl: expected a mapping with keys mechanism, username, password; got a list"},
+	}
+	for _, tt := range tests {
+		got := parseErrs(t, tt.src, nil)
+		if !slices.ContainsFunc(got, func(g string) bool { return strings.Contains(g, tt.want) }) {
+			t.Errorf("%q: missing %q in\n%s", tt.src, tt.want, strings.Join(got, "\n"))
+		}
 	}
 }

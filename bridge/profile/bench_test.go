@@ -49,12 +49,12 @@ func benchNormalize(b *testing.B, p profile.Profile, inputs []*profile.Input) {
 }
 
 func BenchmarkNormalizeTrackunit(b *testing.B) {
-	tu, _ := benchInputs(b, 256)
+	tu, _ := benchInputs(b, benchN)
 	benchNormalize(b, newProfile(b, profile.NameTrackunit, profile.Options{}), tu)
 }
 
 func BenchmarkNormalizeMobito(b *testing.B) {
-	_, mo := benchInputs(b, 256)
+	_, mo := benchInputs(b, benchN)
 	benchNormalize(b, newProfile(b, profile.NameMobito, profile.Options{}), mo)
 }
 

@@ -26,7 +26,8 @@ import (
 //     integral numbers and digit strings that fit int64 ("207", 5), DECIMAL
 //     for other numeric text and floats ("12.56", "680.0"), STRING for
 //     everything else ("OK", "2027-02"); objects and arrays become STRING
-//     holding their compact JSON; null members are skipped. Types are not
+//     holding their compact JSON; null members and members with an empty
+//     name are skipped. Types are not
 //     forced stable per sensor: a member sent as "47" and later "47.5"
 //     moves from INTEGER to DECIMAL, so consumers should treat INTEGER as a
 //     subset of DECIMAL.
@@ -141,6 +142,9 @@ func (p *mobito) Normalize(in *Input, dst []schemas.Object) ([]schemas.Object, e
 	var scratch [64]byte
 	for _, k := range keys {
 		v := m[k]
+		if k == "" {
+			continue // no name, no sensor
+		}
 		switch mobitoMember(k) {
 		case mobitoSkip:
 			continue

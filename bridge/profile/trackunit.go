@@ -69,14 +69,25 @@ func isTrackunitStructural(name string) bool {
 	return false
 }
 
+// field is one record-valued top-level field.
+type field struct {
+	name  string
+	group map[string]any
+}
+
 // readings builds the SensorData of one message: the objects live in one
 // slab whose capacity is fixed up front (so pointers into it stay valid),
 // and their sensorId and value texts are appended to one buffer that
 // becomes a single string at the end.
 type readings struct {
-	slab  []schemas.SensorData
-	spans []textSpan // spans[i] belongs to slab[i]
-	text  []byte
+	slab []sensorSlot
+	text []byte
+}
+
+// sensorSlot is a SensorData with the location of its texts.
+type sensorSlot struct {
+	sd   schemas.SensorData
+	span textSpan
 }
 
 // textSpan locates the texts of one SensorData in readings.text; an empty
@@ -105,9 +116,10 @@ func (rd *readings) add(r *tuRecord, sensorID, sensorType, unit string, value an
 		rd.text = append(append(append(rd.text, sensorID...), ':'), unit...)
 		sp.idEnd = int32(len(rd.text))
 	}
-	rd.spans = append(rd.spans, sp)
 	rd.slab = rd.slab[:len(rd.slab)+1]
-	sd := &rd.slab[len(rd.slab)-1]
+	slot := &rd.slab[len(rd.slab)-1]
+	slot.span = sp
+	sd := &slot.sd
 	*sd = schemas.SensorData{
 		AssetID: r.assetID, OwnerID: r.owner, SensorID: sensorID, SensorType: sensorType,
 		WhenCreated: when, Type: typ, WhenReceived: r.recv,
@@ -122,11 +134,11 @@ func (rd *readings) finish() {
 	}
 	text := string(rd.text)
 	for i := range rd.slab {
-		sp := rd.spans[i]
-		if sp.idEnd > sp.idStart {
-			rd.slab[i].SensorID = text[sp.idStart:sp.idEnd]
+		slot := &rd.slab[i]
+		if sp := slot.span; sp.idEnd > sp.idStart {
+			slot.sd.SensorID = text[sp.idStart:sp.idEnd]
 		}
-		rd.slab[i].Value = text[sp.valueStart:sp.valueEnd]
+		slot.sd.Value = text[slot.span.valueStart:slot.span.valueEnd]
 	}
 }
 
@@ -234,29 +246,24 @@ func (p *trackunit) normalizeData(r *tuRecord, m map[string]any, dst []schemas.O
 	}
 
 	// Insight-shaped fields, in name order, then AdvancedSensors.
-	var keyBuf [64]string
-	keys := keyBuf[:0]
-	for k := range m {
-		if !isTrackunitStructural(k) {
-			keys = append(keys, k)
+	var fieldBuf [64]field
+	fields := fieldBuf[:0]
+	for k, v := range m {
+		if g, ok := v.(map[string]any); ok && k != "" && !isTrackunitStructural(k) {
+			fields = append(fields, field{k, g})
 		}
 	}
-	slices.Sort(keys)
+	slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.name, b.name) })
 	adv, err := p.array(m, "AdvancedSensors")
 	if err != nil {
 		return dst, err
 	}
-	var spanBuf [48]textSpan
 	rd := readings{
-		slab:  make([]schemas.SensorData, 0, len(keys)+len(adv)),
-		spans: spanBuf[:0],
-		text:  make([]byte, 0, 24*(len(keys)+len(adv))),
+		slab: make([]sensorSlot, 0, len(fields)+len(adv)),
+		text: make([]byte, 0, 24*(len(fields)+len(adv))),
 	}
-	for _, k := range keys {
-		g, ok := m[k].(map[string]any)
-		if !ok {
-			continue
-		}
+	for _, f := range fields {
+		k, g := f.name, f.group
 		value, unit, dt, ok := insightShape(g)
 		if !ok || value == nil {
 			continue
