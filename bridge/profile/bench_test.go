@@ -10,6 +10,11 @@ import (
 	"github.com/telebridge/telebridge/schemas"
 )
 
+// benchN is the number of distinct pre-decoded messages a benchmark cycles
+// through: few enough to stay in cache, as a message the codec has just
+// decoded is, and enough to vary content.
+const benchN = 16
+
 // benchInputs returns n pre-decoded inputs of each feed from a 50+50 unit
 // fleet.
 func benchInputs(b *testing.B, n int) (tu, mo []*profile.Input) {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/telebridge/telebridge/schemas"
@@ -43,6 +44,61 @@ import (
 //     message, not one object; record ids are assigned by the pipeline.
 type mobito struct {
 	assets *assetCache
+	// layout is the sorted member names of a recent message. Messages of
+	// one feed mostly share their member set, so sortedMembers can reuse
+	// it instead of sorting; it only ever holds a correct sorted list, so
+	// output order never depends on it.
+	layout atomic.Pointer[[]string]
+}
+
+// member is one top-level member of a message.
+type member struct {
+	name  string
+	value any
+}
+
+// sortedMembers appends the members of m to buf in name order. When m has
+// exactly the member names of the cached layout it costs one lookup per
+// member; otherwise it sorts and caches the new layout.
+func (p *mobito) sortedMembers(m map[string]any, buf []member) []member {
+	if l := p.layout.Load(); l != nil && len(*l) == len(m) {
+		out := buf
+		for _, k := range *l {
+			v, ok := m[k]
+			if !ok {
+				out = nil
+				break
+			}
+			out = append(out, member{k, v})
+		}
+		if out != nil {
+			return out
+		}
+	}
+	out := buf[:0]
+	for k, v := range m {
+		out = append(out, member{k, v})
+	}
+	slices.SortFunc(out, func(a, b member) int { return strings.Compare(a.name, b.name) })
+	// Cache a copy whose names share one allocation and none of the input.
+	size := 0
+	for _, mb := range out {
+		size += len(mb.name)
+	}
+	var all strings.Builder
+	all.Grow(size)
+	for _, mb := range out {
+		all.WriteString(mb.name)
+	}
+	text := all.String()
+	names := make([]string, len(out))
+	off := 0
+	for i, mb := range out {
+		names[i] = text[off : off+len(mb.name)]
+		off += len(mb.name)
+	}
+	p.layout.Store(&names)
+	return out
 }
 
 func (p *mobito) Name() string   { return NameMobito }
@@ -126,22 +182,18 @@ func (p *mobito) Normalize(in *Input, dst []schemas.Object) ([]schemas.Object, e
 		dst = append(dst, loc)
 	}
 
-	var keyBuf [128]string
-	keys := keyBuf[:0]
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	var memberBuf [128]member
+	members := p.sortedMembers(m, memberBuf[:0])
 
 	// One slab for every SensorData; at most one per key, so it never
 	// grows and pointers into it stay valid.
-	slab := make([]schemas.SensorData, 0, len(keys))
+	slab := make([]schemas.SensorData, 0, len(members))
 	h := fnvOffset.str(vin).str(owner)
 	var created time.Time
 	var facts int
 	var scratch [64]byte
-	for _, k := range keys {
-		v := m[k]
+	for _, mb := range members {
+		k, v := mb.name, mb.value
 		if k == "" {
 			continue // no name, no sensor
 		}
@@ -187,7 +239,7 @@ func (p *mobito) Normalize(in *Input, dst []schemas.Object) ([]schemas.Object, e
 		if created.IsZero() {
 			created = firstSeen
 		}
-		dst = append(dst, p.asset(m, keys, facts, assetID, vin, owner, created, now))
+		dst = append(dst, p.asset(m, members, facts, assetID, vin, owner, created, now))
 	}
 	return dst, nil
 }
@@ -288,8 +340,8 @@ func isBlank(v any) bool {
 	return ok && s == ""
 }
 
-// asset builds the vehicle Asset from the facts among the sorted keys.
-func (p *mobito) asset(m map[string]any, keys []string, facts int, id, vin, owner string, created, now time.Time) *schemas.Asset {
+// asset builds the vehicle Asset from the facts among the sorted members.
+func (p *mobito) asset(m map[string]any, members []member, facts int, id, vin, owner string, created, now time.Time) *schemas.Asset {
 	a := &schemas.Asset{ID: id, Name: vin, OwnerID: owner, WhenCreated: created, WhenUpdated: now}
 	brand, _ := asString(m["brand"])
 	model, _ := asString(m["model"])
@@ -305,9 +357,9 @@ func (p *mobito) asset(m map[string]any, keys []string, facts int, id, vin, owne
 			a.Tags = append(a.Tags, k+":"+text)
 		}
 	}
-	for _, k := range keys {
-		if strings.HasPrefix(k, "basic_") {
-			if text, ok := factText(m[k]); ok {
+	for _, mb := range members {
+		if k := mb.name; strings.HasPrefix(k, "basic_") {
+			if text, ok := factText(mb.value); ok {
 				a.Tags = append(a.Tags, k+":"+text)
 			}
 		}

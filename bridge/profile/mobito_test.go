@@ -367,3 +367,46 @@ func TestMobitoErrors(t *testing.T) {
 		t.Fatalf("after poison: %v, %d assets", err, len(ofType[*schemas.Asset](objs)))
 	}
 }
+
+func TestMobitoMemberOrderCache(t *testing.T) {
+	// One profile sees alternating member sets (same size, different
+	// names; fewer; more): each output equals a fresh profile's.
+	sample := decodeJSONFile(t, "../../testdata/mobito/sample.json")
+	variant := func(drop, add string) map[string]any {
+		m := make(map[string]any, len(sample)+1)
+		for k, v := range sample {
+			if k != drop {
+				m[k] = v
+			}
+		}
+		if add != "" {
+			m[add] = "1"
+		}
+		return m
+	}
+	inputs := []map[string]any{
+		sample, variant("fuel_level", "aaa_first"), sample, variant("fuel_level", ""),
+		variant("", "zzz_last"), variant("", "zzz_last"), sample,
+	}
+	shared := newProfile(t, profile.NameMobito, profile.Options{})
+	for i, m := range inputs {
+		got, err := shared.Normalize(mobitoInput(m), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := newProfile(t, profile.NameMobito, profile.Options{}).Normalize(mobitoInput(m), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Assets differ with the cache state; compare everything else.
+		got, want = got[:len(ofType[*schemas.SensorData](got))+1], want[:len(ofType[*schemas.SensorData](want))+1]
+		if len(got) != len(want) {
+			t.Fatalf("input %d: %d objects, want %d", i, len(got), len(want))
+		}
+		for j := range got {
+			if a, b := got[j].AppendJSON(nil, "", ""), want[j].AppendJSON(nil, "", ""); string(a) != string(b) {
+				t.Fatalf("input %d object %d:\n%s\n%s", i, j, a, b)
+			}
+		}
+	}
+}

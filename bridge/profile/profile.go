@@ -14,7 +14,13 @@
 // pipeline-assigned record id and eventId, of every other object does not
 // depend on the cache state when a record is redelivered.
 //
-// Profiles are safe for concurrent use by several partition workers.
+// Objects derived from one record share memory (one SensorData slab, one
+// text buffer, one when_received value, the input's strings): treat them as
+// read-only apart from SetRecordID.
+//
+// Profiles are safe for concurrent use by several partition workers; their
+// only shared state is the asset-change cache (behind a mutex) and, for
+// mobito, a lock-free cache of the last member layout.
 package profile
 
 import (

@@ -379,8 +379,14 @@ type sampler struct {
 func newSampler(out io.Writer) *sampler { return &sampler{out: out, seen: map[string]bool{}} }
 
 func (s *sampler) run(ctx context.Context, k *testkit.Kafka) {
-	cl, err := k.Client(kgo.ConsumeRegex(), kgo.ConsumeTopics(`globe-tracker\.events\..*`), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.MetadataMaxAge(time.Second))
+	var topics []string
+	for _, t := range schemas.AllTypes() {
+		topics = append(topics, strings.ReplaceAll(demoOutputTemplate, "{type}", string(t)))
+	}
+	cl, err := k.Client(kgo.ConsumeTopics(topics...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.MetadataMinAge(100*time.Millisecond), kgo.MetadataMaxAge(time.Second))
 	if err != nil {
+		fmt.Fprintf(s.out, "[sample] cannot read the output topics: %v\n", err)
 		return
 	}
 	defer cl.Close()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
@@ -66,8 +67,56 @@ func StartKafka(seed []string, opts ...KafkaOption) (*Kafka, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start embedded kafka: %w", err)
 	}
-	addrs := c.ListenAddrs()
-	return &Kafka{Cluster: c, Addr: strings.Join(addrs, ",")}, nil
+	k := &Kafka{Cluster: c, Addr: strings.Join(c.ListenAddrs(), ",")}
+	if err := k.acceptOldSASLClients(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return k, nil
+}
+
+// acceptOldSASLClients makes the cluster advertise SaslHandshake from
+// version 0. kfake serves only v1, and librdkafka before 2.x (Debian's
+// kcat among them) refuses SASL unless the broker lists v0; such clients
+// then negotiate v1 anyway, which kfake serves. The answer is the
+// cluster's own ApiVersions response with that one range widened.
+func (k *Kafka) acceptOldSASLClients() error {
+	cl, err := k.Client()
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req := kmsg.NewPtrApiVersionsRequest()
+	req.ClientSoftwareName = "telebridge-testkit"
+	req.ClientSoftwareVersion = "1"
+	base, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return fmt.Errorf("embedded kafka: api versions: %w", err)
+	}
+	keys := make([]kmsg.ApiVersionsResponseApiKey, len(base.ApiKeys))
+	copy(keys, base.ApiKeys)
+	for i := range keys {
+		if keys[i].ApiKey == 17 { // SaslHandshake
+			keys[i].MinVersion = 0
+		}
+	}
+	c := k.Cluster
+	c.ControlKey(18, func(r kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		req, ok := r.(*kmsg.ApiVersionsRequest)
+		if !ok || req.Version > base.Version {
+			return nil, nil, false // let the cluster answer what we did not capture
+		}
+		resp := req.ResponseKind().(*kmsg.ApiVersionsResponse)
+		resp.ApiKeys = keys
+		resp.SupportedFeatures = base.SupportedFeatures
+		resp.FinalizedFeatures = base.FinalizedFeatures
+		resp.FinalizedFeaturesEpoch = base.FinalizedFeaturesEpoch
+		return resp, nil, true
+	})
+	return nil
 }
 
 // Close stops the cluster.
