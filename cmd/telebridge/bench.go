@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +29,7 @@ type benchFlags struct {
 	messages int
 	profile  string
 	timeout  time.Duration
+	cpuProf  string
 }
 
 func newBenchCmd(g *globalFlags) *cobra.Command {
@@ -60,6 +62,7 @@ msgs/s, p50/p99 latency (record read to acknowledged) and peak RSS.`,
 	cmd.Flags().IntVar(&f.messages, "messages", 20000, "number of input messages to preload")
 	cmd.Flags().StringVar(&f.profile, "profile", "trackunit-insights", "input profile: trackunit-insights or mobito")
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up after this long")
+	cmd.Flags().StringVar(&f.cpuProf, "cpuprofile", "", "write a Go CPU profile of the bridge run (b) to this file")
 	return cmd
 }
 
@@ -96,7 +99,20 @@ func runBench(ctx context.Context, out io.Writer, f *benchFlags, log *zap.Logger
 	}
 	fmt.Fprintf(out, "(a) librdkafka copy : %8.0f msgs/s\n", copyRate)
 
+	if f.cpuProf != "" {
+		pf, err := os.Create(f.cpuProf)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+	}
 	res, err := benchBridge(ctx, k, reg.URL(), f, log)
+	if f.cpuProf != "" {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return fmt.Errorf("bridge run: %w", err)
 	}
@@ -153,8 +169,8 @@ func benchCopy(ctx context.Context, k *testkit.Kafka, n int) (float64, error) {
 	for key, v := range conn {
 		cm[key] = v
 	}
-	cons := kafka.ConfigMap{"group.id": "bench-copy", "auto.offset.reset": "earliest", "enable.auto.commit": true, "queued.max.messages.kbytes": 16384}
-	prod := kafka.ConfigMap{"acks": "all", "enable.idempotence": true, "linger.ms": 5, "partitioner": "murmur2_random"}
+	cons := kafka.ConfigMap{"enable.metrics.push": false, "group.id": "bench-copy", "auto.offset.reset": "earliest", "enable.auto.commit": true, "queued.max.messages.kbytes": 16384}
+	prod := kafka.ConfigMap{"enable.metrics.push": false, "acks": "all", "enable.idempotence": true, "linger.ms": 5, "partitioner": "murmur2_random"}
 	for key, v := range cm {
 		cons[key] = v
 		prod[key] = v
