@@ -139,11 +139,12 @@ func (w *deadLetterWriter) scheduleRetry(it *dlqItem, err error) {
 		w.log.Warn("dead-letter write failed, retrying", zap.String("topic", w.topic), zap.Int("attempt", it.attempt), zap.Error(err), zap.Int("suppressed", n))
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.closing.Load() {
-		go it.done(false)
+		w.mu.Unlock()
+		it.done(false)
 		return
 	}
+	defer w.mu.Unlock()
 	w.wg.Add(1)
 	w.timers[it] = time.AfterFunc(w.retry.Backoff(it.attempt, rand.Float64), func() {
 		w.mu.Lock()

@@ -184,14 +184,10 @@ type SASL struct {
 // TLS configures TLS towards brokers. Relative file paths are resolved
 // against the configuration file's directory when loaded from a file.
 type TLS struct {
-	CAFile      string
-	CertFile    string
-	KeyFile     string
-	KeyPassword Secret
-	// ServerName overrides the name verified in the broker certificate for
-	// Go TLS clients (see TLS.ClientConfig). librdkafka has no such
-	// property, so Cluster.KafkaConfig cannot express it.
-	ServerName         string
+	CAFile             string
+	CertFile           string
+	KeyFile            string
+	KeyPassword        Secret
 	InsecureSkipVerify bool
 }
 

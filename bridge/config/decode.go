@@ -21,7 +21,7 @@ func clusterKeys() []string {
 }
 func saslKeys() []string { return []string{"mechanism", "username", "password"} }
 func tlsKeys() []string {
-	return []string{"ca_file", "cert_file", "key_file", "key_password", "server_name", "insecure_skip_verify"}
+	return []string{"ca_file", "cert_file", "key_file", "key_password", "insecure_skip_verify"}
 }
 func registryKeys() []string {
 	return []string{"url", "username", "password", "timeout", "ca_file", "insecure_skip_verify"}
@@ -588,8 +588,6 @@ func (d *decoder) cluster(name, path string, n *yaml.Node) *Cluster {
 					d.filePath(v, p, &t.KeyFile)
 				case "key_password":
 					d.secret(v, p, &t.KeyPassword)
-				case "server_name":
-					d.str(v, p, &t.ServerName, nil)
 				case "insecure_skip_verify":
 					d.boolean(v, p, &t.InsecureSkipVerify)
 				}

@@ -18,8 +18,8 @@ import (
 //
 // With SSL or SASL_SSL, ssl.endpoint.identification.algorithm is "https"
 // unless tls.insecure_skip_verify is set, in which case it is "none" and
-// enable.ssl.certificate.verification is "false". tls.server_name has no
-// librdkafka equivalent and is not represented.
+// enable.ssl.certificate.verification is "false". Certificates are checked
+// against the broker host names in bootstrap_servers.
 //
 // The map contains the SASL and key passwords in clear text: hand it to the
 // Kafka client and never log it.

@@ -37,7 +37,7 @@ func TestKafkaConfig(t *testing.T) {
 			map[string]string{"bootstrap.servers": "k:9092", "security.protocol": "sasl_plaintext", "client.id": "c",
 				"sasl.mechanisms": "SCRAM-SHA-512", "sasl.username": "u", "sasl.password": "p"}},
 		{"ssl with client cert", Cluster{BootstrapServers: []string{"k:9093"}, SecurityProtocol: ProtocolSSL, ClientID: "c",
-			TLS: &TLS{CAFile: "/ca", CertFile: "/cert", KeyFile: "/key", KeyPassword: "kp", ServerName: "ignored"}},
+			TLS: &TLS{CAFile: "/ca", CertFile: "/cert", KeyFile: "/key", KeyPassword: "kp"}},
 			map[string]string{"bootstrap.servers": "k:9093", "security.protocol": "ssl", "client.id": "c",
 				"ssl.ca.location": "/ca", "ssl.certificate.location": "/cert", "ssl.key.location": "/key", "ssl.key.password": "kp",
 				"ssl.endpoint.identification.algorithm": "https"}},

@@ -250,7 +250,6 @@ func (r *redactor) cluster(p string, cl *Cluster) *yaml.Node {
 			"cert_file", r.opt(tp+".cert_file", t.CertFile),
 			"key_file", r.opt(tp+".key_file", t.KeyFile),
 			"key_password", optSecret(t.KeyPassword),
-			"server_name", r.opt(tp+".server_name", t.ServerName),
 			"insecure_skip_verify", r.flag(tp+".insecure_skip_verify", t.InsecureSkipVerify))
 	}
 	if len(cl.Properties) > 0 {
