@@ -89,12 +89,9 @@ func TestDeliverRecordsPerType(t *testing.T) {
 		if doc["eventId"] != m.EventID {
 			t.Errorf("%s: injected eventId = %v", id, doc["eventId"])
 		}
-		// Asset has no assetId field: sent without a key.
-		if typ == schemas.TypeAsset {
-			if r.Key != nil {
-				t.Errorf("%s: asset record key %q, want none", id, r.Key)
-			}
-		} else if string(r.Key) != m.Object.AssetKey() {
+		// On an Asset, key path assetId resolves to its id, so every
+		// type is keyed by its asset.
+		if string(r.Key) != m.Object.AssetKey() {
 			t.Errorf("%s: key %q, want %q", id, r.Key, m.Object.AssetKey())
 		}
 		got, _ := res.get(id)
