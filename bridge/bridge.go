@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hamba/avro/v2"
 	"go.uber.org/zap"
@@ -208,11 +209,17 @@ func (b *Bridge) sourceSpec(sc *config.Source, routes map[string]*route) (source
 	}, nil
 }
 
+// closeGrace is the least time sinks and the dead-letter writer get to
+// close after the sources drained, even when draining used the whole
+// shutdown budget.
+const closeGrace = time.Second
+
 // Run starts every source and blocks until ctx ends or a source fails
 // fatally (for example its cluster refused the credentials). On the way
-// out it stops fetching, drains in-flight work up to the configured
-// shutdown timeout, commits what finished, flushes and closes the sinks and
-// the dead-letter writer. It returns nil after a requested stop.
+// out it stops fetching, drains in-flight work, commits what finished,
+// flushes and closes the sinks and the dead-letter writer, all within the
+// configured shutdown timeout of the stop (plus closeGrace); what is not
+// acknowledged by then stays uncommitted and is redelivered on restart. It returns nil after a requested stop.
 func (b *Bridge) Run(ctx context.Context) error {
 	dlq, err := newDeadLetterWriter(b.dlqConn, b.cfg.DeadLetter.Topic, b.log.With(zap.String("component", "dead-letter")))
 	if err != nil {
@@ -224,6 +231,12 @@ func (b *Bridge) Run(ctx context.Context) error {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// One shutdown budget: the sources drain, then the sinks and the
+	// dead-letter writer flush, all within ShutdownTimeout of the stop
+	// (plus closeGrace, so clients can always say goodbye).
+	stopped := make(chan time.Time, 1)
+	stopAfter := context.AfterFunc(runCtx, func() { stopped <- time.Now() })
+	defer stopAfter()
 	errs := make([]error, len(b.sources))
 	var wg sync.WaitGroup
 	for i, s := range b.sources {
@@ -239,7 +252,12 @@ func (b *Bridge) Run(ctx context.Context) error {
 	}
 	wg.Wait()
 
-	closeCtx, closeCancel := context.WithTimeout(context.Background(), b.cfg.ShutdownTimeout)
+	cancel() // a source may have returned without a stop; start the budget now
+	deadline := (<-stopped).Add(b.cfg.ShutdownTimeout)
+	if floor := time.Now().Add(closeGrace); deadline.Before(floor) {
+		deadline = floor
+	}
+	closeCtx, closeCancel := context.WithDeadline(context.Background(), deadline)
 	defer closeCancel()
 	for _, sk := range b.sinks {
 		if err := sk.Close(closeCtx); err != nil {

@@ -65,7 +65,7 @@ type deadLetterWriter struct {
 	timers   map[*dlqItem]*time.Timer
 	events   chan struct{}
 	count    atomic.Uint64
-	throttle *throttle
+	throttle *sinks.LogLimiter
 }
 
 type dlqItem struct {
@@ -93,7 +93,7 @@ func newDeadLetterWriter(conn map[string]string, topic string, log *zap.Logger) 
 		retry:    sinks.RetryPolicy{MaxAttempts: 0, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second}.WithDefaults(),
 		timers:   make(map[*dlqItem]*time.Timer),
 		events:   make(chan struct{}),
-		throttle: newThrottle(30 * time.Second),
+		throttle: sinks.NewLogLimiter(30*time.Second, 1024),
 	}
 	go drainLogs(p.Logs(), log, w.throttle)
 	go w.run()
@@ -135,7 +135,7 @@ func (w *deadLetterWriter) produce(it *dlqItem) {
 }
 
 func (w *deadLetterWriter) scheduleRetry(it *dlqItem, err error) {
-	if ok, n := w.throttle.allow("dlq:"+err.Error(), time.Now()); ok {
+	if ok, n := w.throttle.Allow("dlq:"+err.Error(), time.Now()); ok {
 		w.log.Warn("dead-letter write failed, retrying", zap.String("topic", w.topic), zap.Int("attempt", it.attempt), zap.Error(err), zap.Int("suppressed", n))
 	}
 	w.mu.Lock()
@@ -173,7 +173,7 @@ func (w *deadLetterWriter) run() {
 			w.count.Add(1)
 			it.done(true)
 		case kafka.Error:
-			if ok, n := w.throttle.allow("dlqerr:"+e.Error(), time.Now()); ok {
+			if ok, n := w.throttle.Allow("dlqerr:"+e.Error(), time.Now()); ok {
 				w.log.Warn("dead-letter producer error", zap.String("topic", w.topic), zap.String("error", e.String()), zap.Int("suppressed", n))
 			}
 		}

@@ -250,7 +250,7 @@ func (l *lane) onResult(rec *trackedRecord, r *route, msg *sinks.Message, res si
 func (l *lane) poison(rec *trackedRecord, m *kafka.Message, class string, schemaID int, err error) {
 	s := l.src
 	s.counters.poison.Add(1)
-	if ok, n := s.poisonLog.allow(class, time.Now()); ok {
+	if ok, n := s.poisonLog.Allow(class, time.Now()); ok {
 		s.log.Warn("poison record dead-lettered", zap.String("class", class), zap.Error(err), zap.Int("suppressed_since_last", n))
 	}
 	s.dlq.send(poisonLetter(s.spec.Name, s.spec.Profile.Name(), m, class, schemaID, err, time.Now()), func(ok bool) {

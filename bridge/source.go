@@ -76,7 +76,7 @@ type source struct {
 	lanesWG  sync.WaitGroup
 	// poisonLog throttles poison-record logs per error class: each poison
 	// record is counted, and logged at most once per class per second.
-	poisonLog *throttle
+	poisonLog *sinks.LogLimiter
 }
 
 func newSource(spec sourceSpec, log *zap.Logger, dlq *deadLetterWriter, latency *latencyHistogram) *source {
@@ -89,7 +89,7 @@ func newSource(spec sourceSpec, log *zap.Logger, dlq *deadLetterWriter, latency 
 		lanes:     make(map[tpKey]*lane),
 		paused:    make(map[tpKey]*lane),
 		started:   make(map[tpKey]bool),
-		poisonLog: newThrottle(time.Second),
+		poisonLog: sinks.NewLogLimiter(time.Second, 64),
 	}
 }
 
@@ -120,7 +120,7 @@ func (s *source) run(ctx context.Context) error {
 		return fmt.Errorf("source %s: create consumer: %w", s.spec.Name, err)
 	}
 	s.consumer = c
-	th := newThrottle(30 * time.Second)
+	th := sinks.NewLogLimiter(30*time.Second, 1024)
 	logsDone := make(chan struct{})
 	go func() { defer close(logsDone); drainLogs(c.Logs(), s.log, th) }()
 	defer func() {
@@ -190,7 +190,7 @@ func (s *source) resumeDrained() {
 	}
 }
 
-func (s *source) onError(e kafka.Error, th *throttle) {
+func (s *source) onError(e kafka.Error, th *sinks.LogLimiter) {
 	if isAuthError(e) {
 		s.fatal = authError("source "+s.spec.Name, s.spec.ClusterName, s.spec.User, e)
 		return
@@ -199,7 +199,7 @@ func (s *source) onError(e kafka.Error, th *throttle) {
 		s.fatal = fmt.Errorf("source %s: fatal consumer error: %w", s.spec.Name, e)
 		return
 	}
-	if ok, n := th.allow("err:"+e.Error(), time.Now()); ok {
+	if ok, n := th.Allow("err:"+e.Error(), time.Now()); ok {
 		s.log.Warn("consumer error (retrying)", zap.String("cluster", s.spec.ClusterName), zap.String("error", e.String()), zap.Int("suppressed", n))
 	}
 }

@@ -491,7 +491,7 @@ func (s *Sink) signalIdleLocked() {
 // until the producer closes its events channel.
 func (s *Sink) eventLoop(events chan kafka.Event) {
 	defer s.loops.Done()
-	lim := newErrLimiter(errLogWindow, errLogMaxKeys)
+	lim := sinks.NewLogLimiter(30*time.Second, 256)
 	for {
 		select {
 		case ev, ok := <-events:
@@ -508,7 +508,7 @@ func (s *Sink) eventLoop(events chan kafka.Event) {
 	}
 }
 
-func (s *Sink) handleEvent(ev kafka.Event, lim *errLimiter) {
+func (s *Sink) handleEvent(ev kafka.Event, lim *sinks.LogLimiter) {
 	switch e := ev.(type) {
 	case *kafka.Message:
 		rec, ok := e.Opaque.(*record)
@@ -528,9 +528,9 @@ func (s *Sink) handleEvent(ev kafka.Event, lim *errLimiter) {
 
 // logClientError logs a client-level error once per distinct error per
 // errLogWindow, with the number of repeats suppressed since.
-func (s *Sink) logClientError(e kafka.Error, lim *errLimiter) {
+func (s *Sink) logClientError(e kafka.Error, lim *sinks.LogLimiter) {
 	text := s.cfg.redactString(e.Error())
-	suppressed, ok := lim.allow(e.Code().String()+"|"+text, time.Now())
+	ok, suppressed := lim.Allow(e.Code().String()+"|"+text, time.Now())
 	if !ok {
 		return
 	}
