@@ -162,11 +162,19 @@ func (c *checker) checkNode(r, w *node) []Incompatibility {
 		case Union:
 			var out []Incompatibility
 			for i, wb := range w.branches {
-				if sub := c.check(r, wb); len(sub) > 0 {
-					idx := "/" + strconv.Itoa(i)
-					out = append(out, Incompatibility{Type: MissingUnionBranch, Location: idx, WriterLocation: idx,
-						Message: fmt.Sprintf("the reader %s has no branch that can read writer union branch %d (%s)%s", r.describe(), i, wb.describe(), closest(sub))})
+				sub := c.check(r, wb)
+				if len(sub) == 0 {
+					continue
 				}
+				// sub[0] is the reader union's MISSING_UNION_BRANCH for
+				// this writer branch; Avro and Confluent locate it at the
+				// writer branch index. The rest are its causes.
+				idx := "/" + strconv.Itoa(i)
+				head := sub[0]
+				head.Location, head.WriterLocation = idx, idx
+				head.Message = fmt.Sprintf("the reader %s has no branch that can read writer union branch %d (%s)%s", r.describe(), i, wb.describe(), causeNote(len(sub)-1))
+				out = append(out, head)
+				out = append(out, prefix(sub[1:], "", idx)...)
 			}
 			return out
 		}
@@ -202,29 +210,40 @@ func (c *checker) checkNode(r, w *node) []Incompatibility {
 			return nil
 		}
 	case Union:
-		var first []Incompatibility
-		for _, rb := range r.branches {
+		// The specification resolves the writer's type against the first
+		// reader branch that matches it; Avro's checker accepts any
+		// readable branch. When none can read it and a branch of the same
+		// named type exists, its own incompatibilities are reported too,
+		// located inside that branch, so the cause can be found.
+		var causes []Incompatibility
+		found := false
+		for j, rb := range r.branches {
 			sub := c.check(rb, w)
 			if len(sub) == 0 {
 				return nil
 			}
-			if first == nil && rb.typ == w.typ && (!isNamed(rb) || namesMatch(rb, w)) {
-				first = sub
+			if !found && isNamed(rb) && rb.typ == w.typ && namesMatch(rb, w) {
+				found = true
+				causes = prefix(sub, "/"+strconv.Itoa(j), "")
 			}
 		}
-		return []Incompatibility{{Type: MissingUnionBranch,
-			Message: fmt.Sprintf("the reader %s has no branch that can read the writer's %s%s", r.describe(), w.describe(), closest(first))}}
+		return append([]Incompatibility{{Type: MissingUnionBranch,
+			Message: fmt.Sprintf("the reader %s has no branch that can read the writer's %s%s", r.describe(), w.describe(), causeNote(len(causes)))}}, causes...)
 	}
 	return []Incompatibility{{Type: TypeMismatch,
 		Message: fmt.Sprintf("the reader expects %s but the writer wrote %s, which cannot be read as %s", r.describe(), w.describe(), r.short())}}
 }
 
-// closest explains why the reader branch of the writer's own type failed.
-func closest(sub []Incompatibility) string {
-	if len(sub) == 0 {
+// causeNote points from a MISSING_UNION_BRANCH to the n findings that
+// explain it.
+func causeNote(n int) string {
+	switch n {
+	case 0:
 		return ""
+	case 1:
+		return "; the reader branch of the same name cannot read it, see the next finding"
 	}
-	return fmt.Sprintf("; the branch of the same type fails with %s", sub[0])
+	return fmt.Sprintf("; the reader branch of the same name cannot read it, see the next %d findings", n)
 }
 
 func (c *checker) record(r, w *node) []Incompatibility {

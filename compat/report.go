@@ -70,9 +70,9 @@ func (t *Target) errorPosition() (file string, line, col int) {
 
 func directionText(d Direction) string {
 	if d == ReadByExisting {
-		return "forward: it must be able to read data written with the new schema"
+		return "forward: it must read data written with the checked schema"
 	}
-	return "backward: the new schema must read data written with it"
+	return "backward: the checked schema must read data written with it"
 }
 
 // WriteText renders targets for people, one line per target and one per
@@ -117,6 +117,7 @@ func WriteText(w io.Writer, targets []Target) error {
 		fmt.Fprintf(&b, "%s: INCOMPATIBLE (%s)\n", t.Name, rep.Level)
 		for _, c := range rep.Checks {
 			if len(c.Findings) == 0 {
+				fmt.Fprintf(&b, "  against %s (%s): compatible\n", c.Against, c.Direction)
 				continue
 			}
 			fmt.Fprintf(&b, "  against %s (%s):\n", c.Against, directionText(c.Direction))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/sr"
 
+	"github.com/telebridge/telebridge/bridge/profile"
 	"github.com/telebridge/telebridge/internal/testkit"
 )
 
@@ -382,5 +384,71 @@ func TestCompatCheckRegistry(t *testing.T) {
 	// Two files in registry mode is a usage error.
 	if _, _, code := check(auth, "v1.avsc", "v2.avsc"); code != 2 {
 		t.Fatalf("two files: exit %d", code)
+	}
+}
+
+func TestCompatVerify(t *testing.T) {
+	reg := testkit.StartRegistry()
+	defer reg.Close()
+	v2, err := os.ReadFile("../../testdata/trackunit/insights-v2.avsc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{profile.TrackunitReaderSchema(), string(v2)} {
+		if _, _, err := reg.RegisterSchema("tu.in-value", sr.Schema{Schema: s, Type: sr.TypeAvro}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	// The Kafka cluster is never contacted by verify.
+	text := fmt.Sprintf(procConfig, "127.0.0.1:1", testkit.KafkaUser, reg.URL(), testkit.RegistryUser, "v", "v", "out")
+	cfgPath := filepath.Join(dir, "bridge.yaml")
+	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"TB_TEST_KAFKA_PASSWORD=x", "TB_TEST_SR_PASSWORD=" + testkit.RegistryPasswd}
+
+	out, errOut, code := runCLI(t, dir, env, "compat", "verify", "-c", cfgPath)
+	if code != 0 || !strings.Contains(out, "source trackunit: trackunit-insights reader schema vs subject tu.in-value: compatible (BACKWARD_TRANSITIVE with tu.in-value version 2") {
+		t.Fatalf("compatible versions: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	// The provider publishes a version whose UnitInstallDateTime is a
+	// string: the pinned reader (a long) cannot read it.
+	bad := strings.Replace(profile.TrackunitReaderSchema(), `"long"`, `"string"`, 1)
+	if bad == profile.TrackunitReaderSchema() {
+		t.Fatal("no long to replace")
+	}
+	if _, _, err := reg.RegisterSchema("tu.in-value", sr.Schema{Schema: bad, Type: sr.TypeAvro}); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{}, {"--latest-only"}} {
+		out, errOut, code = runCLI(t, dir, env, append([]string{"compat", "verify", "-c", cfgPath}, args...)...)
+		if code != 1 || !strings.Contains(out, "against tu.in-value version 3") || !strings.Contains(out, "MISSING_UNION_BRANCH at /fields/0/type/1/fields/0/type/1") {
+			t.Fatalf("%v: exit %d\n%s\n%s", args, code, out, errOut)
+		}
+		if strings.Contains(out, "version 1") != (len(args) == 0) {
+			t.Fatalf("%v: versions checked:\n%s", args, out)
+		}
+	}
+	// JSON output for nightly jobs.
+	out, _, code = runCLI(t, dir, env, "compat", "verify", "-c", cfgPath, "--format", "json")
+	var doc struct{ Compatible bool }
+	if code != 1 || json.Unmarshal([]byte(out), &doc) != nil || doc.Compatible {
+		t.Fatalf("json: exit %d\n%s", code, out)
+	}
+
+	// A subject the registry does not have is an error, not a pass.
+	text = strings.ReplaceAll(text, "tu.in", "tu.other")
+	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code = runCLI(t, dir, env, "compat", "verify", "-c", cfgPath)
+	if code != 2 || !strings.Contains(out, "no versions under subject tu.other-value") {
+		t.Fatalf("missing subject: exit %d\n%s", code, out)
+	}
+	// A config that does not load is exit 2.
+	if _, errOut, code := runCLI(t, dir, nil, "compat", "verify", "-c", cfgPath); code != 2 || !strings.Contains(errOut, "TB_TEST_") {
+		t.Fatalf("bad config: exit %d: %s", code, errOut)
 	}
 }
