@@ -254,7 +254,10 @@ func TestCompatCheckFormats(t *testing.T) {
 
 func TestCompatCheckGit(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
+		if os.Getenv("TELEBRIDGE_TEST_GIT") != "" {
+			t.Fatal("TELEBRIDGE_TEST_GIT is set but git is not installed")
+		}
+		t.Skip("git is not installed (set TELEBRIDGE_TEST_GIT=1 to require it)")
 	}
 	dir := t.TempDir()
 	gitEnv := []string{"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1"}
