@@ -57,7 +57,10 @@ func TestIncompatibleWriterSchemaIsDeadLettered(t *testing.T) {
 
 			core, logs := observer.New(zap.InfoLevel)
 			r := start(t, e.config(t, cfgOpts{decode: mode}), zap.New(core))
-			waitFor(t, 30*time.Second, "all records settled", func() bool { return settled(r.b, "trackunit", 7) })
+			waitFor(t, 30*time.Second, "all records settled", func() bool {
+				src := r.b.Stats().Sources["trackunit"]
+				return src.Poison >= 4 && src.Objects > 0 && r.b.Stats().DeadLetters >= 4 && settled(r.b, "trackunit", 7)
+			})
 			st := r.b.Stats()
 			src := st.Sources["trackunit"]
 			if src.Poison != 4 || src.IncompatibleSchemas != 1 {
