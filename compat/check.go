@@ -76,7 +76,10 @@ func (i Incompatibility) String() string {
 //     enum has a default symbol;
 //   - arrays and maps are checked on their items and values;
 //   - a writer union is readable when every branch is; a reader union
-//     reads a writer type when at least one branch does;
+//     reads a writer type when at least one branch does (else
+//     MISSING_UNION_BRANCH; when a reader branch has the writer's record,
+//     enum or fixed name but cannot read it, that branch's own
+//     incompatibilities follow, located inside it);
 //   - logical types are judged on their underlying types.
 //
 // Recursive schemas are handled: a (reader, writer) pair already being
@@ -86,7 +89,7 @@ func (i Incompatibility) String() string {
 // compatible. Check does not modify the schemas and is safe for concurrent
 // use.
 func Check(reader, writer *Schema) []Incompatibility {
-	c := &checker{memo: make(map[pair]*memoEntry)}
+	c := &checker{memo: make(map[pair][]Incompatibility)}
 	return c.check(reader.root, writer.root)
 }
 
@@ -95,12 +98,10 @@ func Compatible(reader, writer *Schema) bool { return len(Check(reader, writer))
 
 type pair struct{ r, w *node }
 
-type memoEntry struct {
-	res []Incompatibility
-}
-
 type checker struct {
-	memo map[pair]*memoEntry
+	// memo holds the result of every (reader, writer) pair of named types
+	// checked so far, relative to the pair; nil while in progress.
+	memo map[pair][]Incompatibility
 }
 
 // check returns the incompatibilities of reading w as r, with locations
@@ -111,15 +112,16 @@ func (c *checker) check(r, w *node) []Incompatibility {
 		return c.checkNode(r, w)
 	}
 	k := pair{r, w}
-	if e, ok := c.memo[k]; ok {
-		// In progress: this is a recursive reference, assumed compatible
-		// here; any problem is reported where the pair was first met.
-		return e.res
+	if res, ok := c.memo[k]; ok {
+		// Done, or in progress (nil): a recursive reference, assumed
+		// compatible here; any problem is reported where the pair was
+		// first met.
+		return res
 	}
-	e := &memoEntry{}
-	c.memo[k] = e
-	e.res = c.checkNode(r, w)
-	return e.res
+	c.memo[k] = nil
+	res := c.checkNode(r, w)
+	c.memo[k] = res
+	return res
 }
 
 func (c *checker) checkNode(r, w *node) []Incompatibility {

@@ -38,7 +38,6 @@ type jval struct {
 	b     bool
 	str   string // string value, or number text
 	keys  []string
-	kOffs []int // byte offset of each key
 	vals  []*jval
 	elems []*jval
 }
@@ -171,7 +170,6 @@ func (p *jsonParser) fromToken(tok json.Token, off, depth int) (*jval, error) {
 					return nil, err
 				}
 				v.keys = append(v.keys, k)
-				v.kOffs = append(v.kOffs, koff)
 				v.vals = append(v.vals, e)
 			}
 			if _, err := p.dec.Token(); err != nil { // }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,12 +27,12 @@ import (
 
 // Exit codes of the compat commands.
 const (
-	exitIncompatible = 1
-	exitUsage        = 2
+	compatExitIncompatible = 1
+	compatExitUsage        = 2
 )
 
-func usageErr(format string, args ...any) error {
-	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+func compatUsage(format string, args ...any) error {
+	return &exitError{code: compatExitUsage, err: fmt.Errorf(format, args...)}
 }
 
 func newCompatCmd() *cobra.Command {
@@ -48,13 +50,13 @@ Exit codes: 0 compatible, 1 incompatible, 2 usage, parse, git or network error.`
 	return cmd
 }
 
-type checkFlags struct {
+type compatCheckFlags struct {
 	level, format, registry, subject, username, password, againstGit string
 	timeout                                                          time.Duration
 }
 
 func newCompatCheckCmd() *cobra.Command {
-	f := &checkFlags{}
+	f := &compatCheckFlags{}
 	cmd := &cobra.Command{
 		Use:   "check [--level LEVEL] OLD.avsc... NEW.avsc | --registry URL --subject S NEW.avsc | --against-git REF [FILE|DIR...]",
 		Short: "Check a new schema against its history: local files, a registry subject or a git ref",
@@ -86,19 +88,19 @@ reads data written with the existing versions; forward, the reverse.`,
 	fl.StringVar(&f.password, "password", "", "registry basic-auth password (default $TELEBRIDGE_REGISTRY_PASSWORD; prefer the variable)")
 	fl.StringVar(&f.againstGit, "against-git", "", "git ref to compare the working tree's .avsc files with, e.g. origin/main (git mode)")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "overall time limit for registry and git calls")
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: exitUsage, err: err} })
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: compatExitUsage, err: err} })
 	return cmd
 }
 
-func runCompatCheck(cmd *cobra.Command, f *checkFlags, args []string) error {
-	if !contains(compat.Formats(), f.format) {
-		return usageErr("unknown --format %q (allowed: %s)", f.format, strings.Join(compat.Formats(), ", "))
+func runCompatCheck(cmd *cobra.Command, f *compatCheckFlags, args []string) error {
+	if !slices.Contains(compat.Formats(), f.format) {
+		return compatUsage("unknown --format %q (allowed: %s)", f.format, strings.Join(compat.Formats(), ", "))
 	}
 	var level compat.Level
 	if f.level != "" {
 		l, err := compat.ParseLevel(f.level)
 		if err != nil {
-			return &exitError{code: exitUsage, err: fmt.Errorf("--level: %w", err)}
+			return &exitError{code: compatExitUsage, err: fmt.Errorf("--level: %w", err)}
 		}
 		level = l
 	}
@@ -109,16 +111,16 @@ func runCompatCheck(cmd *cobra.Command, f *checkFlags, args []string) error {
 	var err error
 	switch {
 	case f.registry != "" && f.againstGit != "":
-		return usageErr("--registry and --against-git cannot be combined")
+		return compatUsage("--registry and --against-git cannot be combined")
 	case f.registry != "":
 		if f.subject == "" {
-			return usageErr("registry mode needs --subject")
+			return compatUsage("registry mode needs --subject")
 		}
 		if len(args) != 1 {
-			return usageErr("registry mode takes exactly one schema file (the candidate), got %d", len(args))
+			return compatUsage("registry mode takes exactly one schema file (the candidate), got %d", len(args))
 		}
-		rc := newRegistryClient(f.registry, firstNonEmpty(f.username, os.Getenv("TELEBRIDGE_REGISTRY_USERNAME")), firstNonEmpty(f.password, os.Getenv("TELEBRIDGE_REGISTRY_PASSWORD")))
-		targets, err = checkRegistry(ctx, rc, f.subject, level, args[0])
+		rc := newSRReader(f.registry, cmp.Or(f.username, os.Getenv("TELEBRIDGE_REGISTRY_USERNAME")), cmp.Or(f.password, os.Getenv("TELEBRIDGE_REGISTRY_PASSWORD")))
+		targets, err = compatRegistry(ctx, rc, f.subject, level, args[0])
 	case f.againstGit != "":
 		if level == "" {
 			level = compat.Backward
@@ -126,29 +128,29 @@ func runCompatCheck(cmd *cobra.Command, f *checkFlags, args []string) error {
 		if len(args) == 0 {
 			args = []string{"."}
 		}
-		targets, err = checkGit(ctx, f.againstGit, level, args)
+		targets, err = compatGit(ctx, f.againstGit, level, args)
 	default:
 		if f.subject != "" {
-			return usageErr("--subject needs --registry")
+			return compatUsage("--subject needs --registry")
 		}
 		if len(args) < 2 {
-			return usageErr("local mode needs at least two schema files: the history, oldest first, then the candidate")
+			return compatUsage("local mode needs at least two schema files: the history, oldest first, then the candidate")
 		}
 		if level == "" {
 			level = compat.Backward
 		}
-		targets = []compat.Target{checkLocal(level, args)}
+		targets = []compat.Target{compatLocal(level, args)}
 	}
 	if err != nil {
 		return err
 	}
-	return finish(cmd.OutOrStdout(), f.format, targets)
+	return finishCompat(cmd.OutOrStdout(), f.format, targets)
 }
 
 // finish writes the report and turns the outcome into the exit code.
-func finish(w io.Writer, format string, targets []compat.Target) error {
+func finishCompat(w io.Writer, format string, targets []compat.Target) error {
 	if err := compat.Write(w, format, targets); err != nil {
-		return &exitError{code: exitUsage, err: fmt.Errorf("write report: %w", err)}
+		return &exitError{code: compatExitUsage, err: fmt.Errorf("write report: %w", err)}
 	}
 	failed, bad := 0, 0
 	for i := range targets {
@@ -161,15 +163,15 @@ func finish(w io.Writer, format string, targets []compat.Target) error {
 	}
 	switch {
 	case failed > 0:
-		return &exitError{code: exitUsage, err: fmt.Errorf("%d schema(s) could not be checked", failed)}
+		return &exitError{code: compatExitUsage, err: fmt.Errorf("%d schema(s) could not be checked", failed)}
 	case bad > 0:
-		return &exitError{code: exitIncompatible, err: fmt.Errorf("%d schema(s) incompatible", bad)}
+		return &exitError{code: compatExitIncompatible, err: fmt.Errorf("%d schema(s) incompatible", bad)}
 	}
 	return nil
 }
 
 // loadTarget reads and parses the candidate file.
-func loadTarget(path string) compat.Target {
+func loadCandidate(path string) compat.Target {
 	t := compat.Target{Name: path, File: filepath.ToSlash(path)}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -185,8 +187,8 @@ func loadTarget(path string) compat.Target {
 	return t
 }
 
-func checkLocal(level compat.Level, files []string) compat.Target {
-	t := loadTarget(files[len(files)-1])
+func compatLocal(level compat.Level, files []string) compat.Target {
+	t := loadCandidate(files[len(files)-1])
 	if t.Err != nil {
 		return t
 	}
@@ -215,15 +217,15 @@ func checkLocal(level compat.Level, files []string) compat.Target {
 
 // checkGit checks every .avsc file under paths against the same path at
 // ref.
-func checkGit(ctx context.Context, ref string, level compat.Level, paths []string) ([]compat.Target, error) {
-	if _, err := git(ctx, "rev-parse", "--verify", "--quiet", ref+"^{commit}"); err != nil {
-		return nil, &exitError{code: exitUsage, err: fmt.Errorf("git ref %q: %w (fetch it first, e.g. git fetch origin; in CI check out with full history)", ref, err)}
+func compatGit(ctx context.Context, ref string, level compat.Level, paths []string) ([]compat.Target, error) {
+	if _, err := runGit(ctx, "rev-parse", "--verify", "--quiet", ref+"^{commit}"); err != nil {
+		return nil, &exitError{code: compatExitUsage, err: fmt.Errorf("git ref %q: %w (fetch it first, e.g. git fetch origin; in CI check out with full history)", ref, err)}
 	}
 	var files []string
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, &exitError{code: exitUsage, err: err}
+			return nil, &exitError{code: compatExitUsage, err: err}
 		}
 		if !st.IsDir() {
 			files = append(files, p)
@@ -242,16 +244,16 @@ func checkGit(ctx context.Context, ref string, level compat.Level, paths []strin
 			return nil
 		})
 		if err != nil {
-			return nil, &exitError{code: exitUsage, err: fmt.Errorf("list %s: %w", p, err)}
+			return nil, &exitError{code: compatExitUsage, err: fmt.Errorf("list %s: %w", p, err)}
 		}
 	}
 	if len(files) == 0 {
-		return nil, usageErr("no .avsc files under %s", strings.Join(paths, ", "))
+		return nil, compatUsage("no .avsc files under %s", strings.Join(paths, ", "))
 	}
 	sort.Strings(files)
 	var out []compat.Target
 	for _, file := range files {
-		t := loadTarget(file)
+		t := loadCandidate(file)
 		if t.Err != nil {
 			out = append(out, t)
 			continue
@@ -259,12 +261,12 @@ func checkGit(ctx context.Context, ref string, level compat.Level, paths []strin
 		// "./" makes the path relative to the working directory, not the
 		// repository root.
 		spec := ref + ":./" + filepath.ToSlash(filepath.Clean(file))
-		if _, err := git(ctx, "cat-file", "-e", spec); err != nil {
+		if _, err := runGit(ctx, "cat-file", "-e", spec); err != nil {
 			t.New = true
 			out = append(out, t)
 			continue
 		}
-		old, err := git(ctx, "show", spec)
+		old, err := runGit(ctx, "show", spec)
 		if err != nil {
 			t.Err = err
 			out = append(out, t)
@@ -283,8 +285,8 @@ func checkGit(ctx context.Context, ref string, level compat.Level, paths []strin
 	return out, nil
 }
 
-// git runs git with args and returns its standard output.
-func git(ctx context.Context, args ...string) ([]byte, error) {
+// runGit runs git with args and returns its standard output.
+func runGit(ctx context.Context, args ...string) ([]byte, error) {
 	var stdout, stderr bytes.Buffer
 	c := exec.CommandContext(ctx, "git", args...)
 	c.Stdout, c.Stderr = &stdout, &stderr
@@ -298,8 +300,8 @@ func git(ctx context.Context, args ...string) ([]byte, error) {
 	return stdout.Bytes(), nil
 }
 
-func checkRegistry(ctx context.Context, rc *registryClient, subject string, level compat.Level, file string) ([]compat.Target, error) {
-	t := loadTarget(file)
+func compatRegistry(ctx context.Context, rc *srReader, subject string, level compat.Level, file string) ([]compat.Target, error) {
+	t := loadCandidate(file)
 	t.Name = file + " (subject " + subject + ")"
 	if t.Err != nil {
 		return []compat.Target{t}, nil
@@ -307,13 +309,13 @@ func checkRegistry(ctx context.Context, rc *registryClient, subject string, leve
 	if level == "" {
 		l, err := rc.level(ctx, subject)
 		if err != nil {
-			return nil, &exitError{code: exitUsage, err: err}
+			return nil, &exitError{code: compatExitUsage, err: err}
 		}
 		level = l
 	}
 	existing, err := rc.versions(ctx, subject, !level.Transitive())
 	if err != nil {
-		return nil, &exitError{code: exitUsage, err: err}
+		return nil, &exitError{code: compatExitUsage, err: err}
 	}
 	if len(existing) == 0 {
 		t.New = true
@@ -323,31 +325,31 @@ func checkRegistry(ctx context.Context, rc *registryClient, subject string, leve
 	return []compat.Target{t}, nil
 }
 
-// registryClient reads subjects, versions and configs from a Confluent
+// srReader reads subjects, versions and configs from a Confluent
 // Schema Registry over its REST API. TLS certificates are verified.
-type registryClient struct {
+type srReader struct {
 	base       string
 	user, pass string
 	http       *http.Client
 }
 
-func newRegistryClient(base, user, pass string) *registryClient {
-	return &registryClient{base: strings.TrimRight(base, "/"), user: user, pass: pass, http: &http.Client{Timeout: 30 * time.Second}}
+func newSRReader(base, user, pass string) *srReader {
+	return &srReader{base: strings.TrimRight(base, "/"), user: user, pass: pass, http: &http.Client{Timeout: 30 * time.Second}}
 }
 
-type registryStatus struct {
+type srStatus struct {
 	status int
 	code   int
 	msg    string
 }
 
-func (e *registryStatus) Error() string {
+func (e *srStatus) Error() string {
 	return fmt.Sprintf("HTTP %d (error code %d): %s", e.status, e.code, e.msg)
 }
 
 // get fetches path into out. A registry error answer comes back as a
-// *registryStatus; the password never appears in errors.
-func (c *registryClient) get(ctx context.Context, path string, out any) error {
+// *srStatus; the password never appears in errors.
+func (c *srReader) get(ctx context.Context, path string, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
 	if err != nil {
 		return fmt.Errorf("registry URL %q: %w", c.base, err)
@@ -377,7 +379,7 @@ func (c *registryClient) get(ctx context.Context, path string, out any) error {
 				e.Msg = e.Msg[:200] + "..."
 			}
 		}
-		st := &registryStatus{status: resp.StatusCode, code: e.Code, msg: e.Msg}
+		st := &srStatus{status: resp.StatusCode, code: e.Code, msg: e.Msg}
 		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 			return fmt.Errorf("registry GET %s: %w (check the registry user and password)", path, st)
 		}
@@ -389,18 +391,18 @@ func (c *registryClient) get(ctx context.Context, path string, out any) error {
 	return nil
 }
 
-func notFound(err error) bool {
-	var st *registryStatus
+func srNotFound(err error) bool {
+	var st *srStatus
 	return errors.As(err, &st) && st.status == http.StatusNotFound
 }
 
 // level returns the subject's compatibility level, else the global one.
-func (c *registryClient) level(ctx context.Context, subject string) (compat.Level, error) {
+func (c *srReader) level(ctx context.Context, subject string) (compat.Level, error) {
 	var cfg struct {
 		Level string `json:"compatibilityLevel"`
 	}
 	err := c.get(ctx, "/config/"+url.PathEscape(subject)+"?defaultToGlobal=false", &cfg)
-	if err != nil && !notFound(err) {
+	if err != nil && !srNotFound(err) {
 		return "", err
 	}
 	if err != nil || cfg.Level == "" {
@@ -419,10 +421,10 @@ func (c *registryClient) level(ctx context.Context, subject string) (compat.Leve
 // when latestOnly); none when the subject does not exist. Existing
 // versions are parsed without validating defaults, as the registry
 // accepted them.
-func (c *registryClient) versions(ctx context.Context, subject string, latestOnly bool) ([]compat.Version, error) {
+func (c *srReader) versions(ctx context.Context, subject string, latestOnly bool) ([]compat.Version, error) {
 	var nums []int
 	if err := c.get(ctx, "/subjects/"+url.PathEscape(subject)+"/versions", &nums); err != nil {
-		if notFound(err) {
+		if srNotFound(err) {
 			return nil, nil
 		}
 		return nil, err
@@ -457,20 +459,4 @@ func (c *registryClient) versions(ctx context.Context, subject string, latestOnl
 		out = append(out, compat.Version{Label: label, Schema: s})
 	}
 	return out, nil
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

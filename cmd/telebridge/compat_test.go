@@ -44,7 +44,7 @@ const (
 `
 )
 
-func writeFiles(t *testing.T, dir string, files map[string]string) {
+func writeCompatFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
 	for name, text := range files {
 		p := filepath.Join(dir, name)
@@ -57,8 +57,8 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
-// runCLI runs the command and returns stdout, stderr and the exit code.
-func runCLI(t *testing.T, dir string, env []string, args ...string) (string, string, int) {
+// runCompatCLI runs the command and returns stdout, stderr and the exit code.
+func runCompatCLI(t *testing.T, dir string, env []string, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := command(args...)
 	cmd.Dir = dir
@@ -79,7 +79,7 @@ func runCLI(t *testing.T, dir string, env []string, args ...string) (string, str
 
 func TestCompatCheckLocal(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"v1.avsc": avscV1, "v2.avsc": avscV2, "v3.avsc": avscV3, "broken.avsc": avscBroken})
+	writeCompatFiles(t, dir, map[string]string{"v1.avsc": avscV1, "v2.avsc": avscV2, "v3.avsc": avscV3, "broken.avsc": avscBroken})
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -108,7 +108,7 @@ func TestCompatCheckLocal(t *testing.T) {
 		{"subject without registry", []string{"compat", "check", "--subject", "s", "v1.avsc", "v2.avsc"}, 2, nil, []string{"--subject needs --registry"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, errOut, code := runCLI(t, dir, nil, tc.args...)
+			out, errOut, code := runCompatCLI(t, dir, nil, tc.args...)
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, out, errOut)
 			}
@@ -128,10 +128,10 @@ func TestCompatCheckLocal(t *testing.T) {
 
 func TestCompatCheckFormats(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"v1.avsc": avscV1, "v2.avsc": avscV2, "v3.avsc": avscV3, "broken.avsc": avscBroken})
+	writeCompatFiles(t, dir, map[string]string{"v1.avsc": avscV1, "v2.avsc": avscV2, "v3.avsc": avscV3, "broken.avsc": avscBroken})
 
 	t.Run("json", func(t *testing.T) {
-		out, _, code := runCLI(t, dir, nil, "compat", "check", "--format", "json", "--level", "FULL", "v1.avsc", "v3.avsc")
+		out, _, code := runCompatCLI(t, dir, nil, "compat", "check", "--format", "json", "--level", "FULL", "v1.avsc", "v3.avsc")
 		if code != 1 {
 			t.Fatalf("exit %d\n%s", code, out)
 		}
@@ -165,7 +165,7 @@ func TestCompatCheckFormats(t *testing.T) {
 	})
 
 	t.Run("junit", func(t *testing.T) {
-		out, _, code := runCLI(t, dir, nil, "compat", "check", "--format", "junit", "--level", "FULL", "v1.avsc", "v3.avsc")
+		out, _, code := runCompatCLI(t, dir, nil, "compat", "check", "--format", "junit", "--level", "FULL", "v1.avsc", "v3.avsc")
 		if code != 1 {
 			t.Fatalf("exit %d\n%s", code, out)
 		}
@@ -196,19 +196,19 @@ func TestCompatCheckFormats(t *testing.T) {
 			t.Fatalf("case: %+v", c)
 		}
 		// A compatible check is a passing test case.
-		out, _, code = runCLI(t, dir, nil, "compat", "check", "--format", "junit", "v1.avsc", "v2.avsc")
+		out, _, code = runCompatCLI(t, dir, nil, "compat", "check", "--format", "junit", "v1.avsc", "v2.avsc")
 		if code != 0 || !strings.Contains(out, `failures="0"`) || !strings.Contains(out, `tests="1"`) {
 			t.Fatalf("exit %d\n%s", code, out)
 		}
 		// A parse error is an error test case.
-		out, _, code = runCLI(t, dir, nil, "compat", "check", "--format", "junit", "v1.avsc", "broken.avsc")
+		out, _, code = runCompatCLI(t, dir, nil, "compat", "check", "--format", "junit", "v1.avsc", "broken.avsc")
 		if code != 2 || !strings.Contains(out, `errors="1"`) || !strings.Contains(out, "broken.avsc:2:23") {
 			t.Fatalf("exit %d\n%s", code, out)
 		}
 	})
 
 	t.Run("sarif", func(t *testing.T) {
-		out, _, code := runCLI(t, dir, nil, "compat", "check", "--format", "sarif", "v2.avsc", "v3.avsc")
+		out, _, code := runCompatCLI(t, dir, nil, "compat", "check", "--format", "sarif", "v2.avsc", "v3.avsc")
 		if code != 1 {
 			t.Fatalf("exit %d\n%s", code, out)
 		}
@@ -245,7 +245,7 @@ func TestCompatCheckFormats(t *testing.T) {
 		if r.RuleID != "READER_FIELD_MISSING_DEFAULT_VALUE" || r.Level != "error" || pl.ArtifactLocation.URI != "v3.avsc" || pl.Region.StartLine != 4 || pl.Region.StartColumn != 3 {
 			t.Fatalf("result: %+v", r)
 		}
-		out, _, code = runCLI(t, dir, nil, "compat", "check", "--format", "sarif", "v1.avsc", "broken.avsc")
+		out, _, code = runCompatCLI(t, dir, nil, "compat", "check", "--format", "sarif", "v1.avsc", "broken.avsc")
 		if code != 2 || !strings.Contains(out, `"ruleId": "SCHEMA_ERROR"`) || !strings.Contains(out, `"startLine": 2`) {
 			t.Fatalf("exit %d\n%s", code, out)
 		}
@@ -271,13 +271,13 @@ func TestCompatCheckGit(t *testing.T) {
 		}
 	}
 	gitRun("init", "-q", "-b", "main")
-	writeFiles(t, dir, map[string]string{"schemas/machine.avsc": avscV2, "schemas/sub/ok.avsc": avscV1, "README": "x"})
+	writeCompatFiles(t, dir, map[string]string{"schemas/machine.avsc": avscV2, "schemas/sub/ok.avsc": avscV1, "README": "x"})
 	gitRun("add", ".")
 	gitRun("commit", "-q", "-m", "v1")
 	// The working tree breaks machine.avsc, keeps ok.avsc and adds new.avsc.
-	writeFiles(t, dir, map[string]string{"schemas/machine.avsc": avscV3, "schemas/new.avsc": avscV1})
+	writeCompatFiles(t, dir, map[string]string{"schemas/machine.avsc": avscV3, "schemas/new.avsc": avscV1})
 
-	out, errOut, code := runCLI(t, dir, gitEnv, "compat", "check", "--against-git", "main", "schemas")
+	out, errOut, code := runCompatCLI(t, dir, gitEnv, "compat", "check", "--against-git", "main", "schemas")
 	if code != 1 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -293,31 +293,31 @@ func TestCompatCheckGit(t *testing.T) {
 		}
 	}
 	// From a subfolder, paths are relative to it.
-	out, errOut, code = runCLI(t, filepath.Join(dir, "schemas"), gitEnv, "compat", "check", "--against-git", "main", "sub")
+	out, errOut, code = runCompatCLI(t, filepath.Join(dir, "schemas"), gitEnv, "compat", "check", "--against-git", "main", "sub")
 	if code != 0 || !strings.Contains(out, "sub/ok.avsc: compatible") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	// Forward is fine for machine.avsc (the old schema ignores hours).
-	_, _, code = runCLI(t, dir, gitEnv, "compat", "check", "--against-git", "main", "--level", "FORWARD", "schemas/machine.avsc")
+	_, _, code = runCompatCLI(t, dir, gitEnv, "compat", "check", "--against-git", "main", "--level", "FORWARD", "schemas/machine.avsc")
 	if code != 0 {
 		t.Fatalf("forward: exit %d", code)
 	}
 	// A ref that does not exist is a usage error.
-	_, errOut, code = runCLI(t, dir, gitEnv, "compat", "check", "--against-git", "origin/nope", "schemas")
+	_, errOut, code = runCompatCLI(t, dir, gitEnv, "compat", "check", "--against-git", "origin/nope", "schemas")
 	if code != 2 || !strings.Contains(errOut, `git ref "origin/nope"`) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	// A broken file at the ref is named with the ref.
-	writeFiles(t, dir, map[string]string{"schemas/sub/ok.avsc": avscBroken})
+	writeCompatFiles(t, dir, map[string]string{"schemas/sub/ok.avsc": avscBroken})
 	gitRun("commit", "-q", "-am", "broken")
-	writeFiles(t, dir, map[string]string{"schemas/sub/ok.avsc": avscV1})
-	out, _, code = runCLI(t, dir, gitEnv, "compat", "check", "--against-git", "HEAD", "schemas/sub")
+	writeCompatFiles(t, dir, map[string]string{"schemas/sub/ok.avsc": avscV1})
+	out, _, code = runCompatCLI(t, dir, gitEnv, "compat", "check", "--against-git", "HEAD", "schemas/sub")
 	if code != 2 || !strings.Contains(out, "HEAD:schemas/sub/ok.avsc:2:23: error:") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 }
 
-func putConfig(t *testing.T, reg *testkit.Registry, path, level string) {
+func putRegistryConfig(t *testing.T, reg *testkit.Registry, path, level string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPut, reg.URL()+path, strings.NewReader(`{"compatibility":"`+level+`"}`))
 	if err != nil {
@@ -344,19 +344,19 @@ func TestCompatCheckRegistry(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"v1.avsc": avscV1, "v2.avsc": avscV2, "v3.avsc": avscV3})
+	writeCompatFiles(t, dir, map[string]string{"v1.avsc": avscV1, "v2.avsc": avscV2, "v3.avsc": avscV3})
 	auth := []string{"TELEBRIDGE_REGISTRY_USERNAME=" + testkit.RegistryUser, "TELEBRIDGE_REGISTRY_PASSWORD=" + testkit.RegistryPasswd}
 	check := func(env []string, args ...string) (string, string, int) {
-		return runCLI(t, dir, env, append([]string{"compat", "check", "--registry", reg.URL(), "--subject", "machines-value"}, args...)...)
+		return runCompatCLI(t, dir, env, append([]string{"compat", "check", "--registry", reg.URL(), "--subject", "machines-value"}, args...)...)
 	}
 
 	// Global FORWARD: v1 data... the latest (v2) must read v3: it can.
-	putConfig(t, reg, "/config", "FORWARD")
+	putRegistryConfig(t, reg, "/config", "FORWARD")
 	if out, errOut, code := check(auth, "v3.avsc"); code != 0 || !strings.Contains(out, "compatible (FORWARD with machines-value version 2") {
 		t.Fatalf("global level: exit %d\n%s\n%s", code, out, errOut)
 	}
 	// The subject's level wins over the global one.
-	putConfig(t, reg, "/config/machines-value", "BACKWARD")
+	putRegistryConfig(t, reg, "/config/machines-value", "BACKWARD")
 	if out, _, code := check(auth, "v3.avsc"); code != 1 || !strings.Contains(out, "INCOMPATIBLE (BACKWARD)") {
 		t.Fatalf("subject level: exit %d\n%s", code, out)
 	}
@@ -370,7 +370,7 @@ func TestCompatCheckRegistry(t *testing.T) {
 		t.Fatalf("flags: exit %d: %s", code, errOut)
 	}
 	// A subject without versions: the candidate is new.
-	out, _, code = runCLI(t, dir, auth, "compat", "check", "--registry", reg.URL(), "--subject", "nothing-value", "v1.avsc")
+	out, _, code = runCompatCLI(t, dir, auth, "compat", "check", "--registry", reg.URL(), "--subject", "nothing-value", "v1.avsc")
 	if code != 0 || !strings.Contains(out, "new schema") {
 		t.Fatalf("new subject: exit %d\n%s", code, out)
 	}
@@ -380,7 +380,7 @@ func TestCompatCheckRegistry(t *testing.T) {
 		t.Fatalf("wrong password: exit %d: %s", code, errOut)
 	}
 	// Unreachable registry: exit 2.
-	_, errOut, code = runCLI(t, dir, auth, "compat", "check", "--registry", "http://127.0.0.1:1", "--subject", "s", "--timeout", "5s", "v2.avsc")
+	_, errOut, code = runCompatCLI(t, dir, auth, "compat", "check", "--registry", "http://127.0.0.1:1", "--subject", "s", "--timeout", "5s", "v2.avsc")
 	if code != 2 || !strings.Contains(errOut, "registry GET") {
 		t.Fatalf("unreachable: exit %d: %s", code, errOut)
 	}
@@ -411,7 +411,7 @@ func TestCompatVerify(t *testing.T) {
 	}
 	env := []string{"TB_TEST_KAFKA_PASSWORD=x", "TB_TEST_SR_PASSWORD=" + testkit.RegistryPasswd}
 
-	out, errOut, code := runCLI(t, dir, env, "compat", "verify", "-c", cfgPath)
+	out, errOut, code := runCompatCLI(t, dir, env, "compat", "verify", "-c", cfgPath)
 	if code != 0 || !strings.Contains(out, "source trackunit: trackunit-insights reader schema vs subject tu.in-value: compatible (BACKWARD_TRANSITIVE with tu.in-value version 2") {
 		t.Fatalf("compatible versions: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -426,7 +426,7 @@ func TestCompatVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{{}, {"--latest-only"}} {
-		out, errOut, code = runCLI(t, dir, env, append([]string{"compat", "verify", "-c", cfgPath}, args...)...)
+		out, errOut, code = runCompatCLI(t, dir, env, append([]string{"compat", "verify", "-c", cfgPath}, args...)...)
 		if code != 1 || !strings.Contains(out, "against tu.in-value version 3") || !strings.Contains(out, "MISSING_UNION_BRANCH at /fields/0/type/1/fields/0/type/1") {
 			t.Fatalf("%v: exit %d\n%s\n%s", args, code, out, errOut)
 		}
@@ -435,7 +435,7 @@ func TestCompatVerify(t *testing.T) {
 		}
 	}
 	// JSON output for nightly jobs.
-	out, _, code = runCLI(t, dir, env, "compat", "verify", "-c", cfgPath, "--format", "json")
+	out, _, code = runCompatCLI(t, dir, env, "compat", "verify", "-c", cfgPath, "--format", "json")
 	var doc struct{ Compatible bool }
 	if code != 1 || json.Unmarshal([]byte(out), &doc) != nil || doc.Compatible {
 		t.Fatalf("json: exit %d\n%s", code, out)
@@ -446,12 +446,12 @@ func TestCompatVerify(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, _, code = runCLI(t, dir, env, "compat", "verify", "-c", cfgPath)
+	out, _, code = runCompatCLI(t, dir, env, "compat", "verify", "-c", cfgPath)
 	if code != 2 || !strings.Contains(out, "no versions under subject tu.other-value") {
 		t.Fatalf("missing subject: exit %d\n%s", code, out)
 	}
 	// A config that does not load is exit 2.
-	if _, errOut, code := runCLI(t, dir, nil, "compat", "verify", "-c", cfgPath); code != 2 || !strings.Contains(errOut, "TB_TEST_") {
+	if _, errOut, code := runCompatCLI(t, dir, nil, "compat", "verify", "-c", cfgPath); code != 2 || !strings.Contains(errOut, "TB_TEST_") {
 		t.Fatalf("bad config: exit %d: %s", code, errOut)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -33,20 +34,20 @@ Exit codes: 0 every version readable, 1 some version is not, 2 config, parse
 or network error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !contains(compat.Formats(), format) {
-				return usageErr("unknown --format %q (allowed: %v)", format, compat.Formats())
+			if !slices.Contains(compat.Formats(), format) {
+				return compatUsage("unknown --format %q (allowed: %v)", format, compat.Formats())
 			}
 			cfg, err := config.Load(cfgPath, os.LookupEnv)
 			if err != nil {
-				return &exitError{code: exitUsage, err: err}
+				return &exitError{code: compatExitUsage, err: err}
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			targets, err := verifyConfig(ctx, cfg, latestOnly)
+			targets, err := compatVerifyConfig(ctx, cfg, latestOnly)
 			if err != nil {
 				return err
 			}
-			return finish(cmd.OutOrStdout(), format, targets)
+			return finishCompat(cmd.OutOrStdout(), format, targets)
 		},
 	}
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "bridge config file (required)")
@@ -54,34 +55,34 @@ or network error.`,
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json, junit or sarif")
 	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "overall time limit for registry calls")
 	_ = cmd.MarkFlagRequired("config")
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: exitUsage, err: err} })
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: compatExitUsage, err: err} })
 	return cmd
 }
 
-// verifyConfig builds one target per (Avro source, topic subject).
-func verifyConfig(ctx context.Context, cfg *config.Config, latestOnly bool) ([]compat.Target, error) {
+// compatVerifyConfig builds one target per (Avro source, topic subject).
+func compatVerifyConfig(ctx context.Context, cfg *config.Config, latestOnly bool) ([]compat.Target, error) {
 	level := compat.BackwardTransitive
 	if latestOnly {
 		level = compat.Backward
+	}
+	reader, err := compat.Parse([]byte(profile.TrackunitReaderSchema()))
+	if err != nil {
+		return nil, fmt.Errorf("pinned reader schema: %w", err)
 	}
 	var targets []compat.Target
 	for _, sc := range cfg.Sources {
 		prof, err := profile.New(sc.Profile, profile.Options{OwnerID: sc.OwnerID})
 		if err != nil {
-			return nil, &exitError{code: exitUsage, err: fmt.Errorf("sources %s: %w", sc.Name, err)}
+			return nil, &exitError{code: compatExitUsage, err: fmt.Errorf("sources %s: %w", sc.Name, err)}
 		}
 		if prof.Format() != profile.FormatAvro {
 			continue
 		}
-		reader, err := compat.Parse([]byte(profile.TrackunitReaderSchema()))
-		if err != nil {
-			return nil, fmt.Errorf("pinned reader schema of profile %s: %w", sc.Profile, err)
-		}
 		rcfg, ok := cfg.Registries[sc.Registry]
 		if !ok {
-			return nil, &exitError{code: exitUsage, err: fmt.Errorf("sources %s: registry %q is not defined", sc.Name, sc.Registry)}
+			return nil, &exitError{code: compatExitUsage, err: fmt.Errorf("sources %s: registry %q is not defined", sc.Name, sc.Registry)}
 		}
-		rc := newRegistryClient(rcfg.URL, rcfg.Username, rcfg.Password.Reveal())
+		rc := newSRReader(rcfg.URL, rcfg.Username, rcfg.Password.Reveal())
 		for _, topic := range sc.Topics {
 			subject := topic + "-value"
 			t := compat.Target{Name: fmt.Sprintf("source %s: %s reader schema vs subject %s", sc.Name, sc.Profile, subject), Candidate: reader}
@@ -101,7 +102,7 @@ func verifyConfig(ctx context.Context, cfg *config.Config, latestOnly bool) ([]c
 		}
 	}
 	if len(targets) == 0 {
-		return nil, usageErr("the config has no Avro sources to verify")
+		return nil, compatUsage("the config has no Avro sources to verify")
 	}
 	return targets, nil
 }
