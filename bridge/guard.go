@@ -32,11 +32,19 @@ type IncompatibleSchemaError struct {
 	Incompatibilities []compat.Incompatibility
 }
 
-// Error lists every incompatibility.
+// maxListed bounds the incompatibilities an error text lists; the
+// dead-letter header carries them all.
+const maxListed = 20
+
+// Error lists the incompatibilities (the first maxListed of them).
 func (e *IncompatibleSchemaError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "writer schema id %d is incompatible with the pinned reader schema of profile %s (%d incompatibilities): ", e.SchemaID, e.Profile, len(e.Incompatibilities))
 	for i, inc := range e.Incompatibilities {
+		if i == maxListed {
+			fmt.Fprintf(&b, "; and %d more", len(e.Incompatibilities)-maxListed)
+			break
+		}
 		if i > 0 {
 			b.WriteString("; ")
 		}
