@@ -151,3 +151,19 @@ func TestIncompatibleWriterSchemaStopsTheSource(t *testing.T) {
 		}
 	})
 }
+
+func TestIncompatibleSchemaErrorText(t *testing.T) {
+	e := &bridge.IncompatibleSchemaError{SchemaID: 7, Profile: "trackunit-insights"}
+	for i := range 25 {
+		e.Incompatibilities = append(e.Incompatibilities, compat.Incompatibility{Type: compat.TypeMismatch, Location: "/fields/" + strconv.Itoa(i) + "/type", Message: "m"})
+	}
+	got := e.Error()
+	for _, want := range []string{"writer schema id 7", "trackunit-insights", "(25 incompatibilities)", "TYPE_MISMATCH at /fields/19/type: m; and 5 more"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%q lacks %q", got, want)
+		}
+	}
+	if strings.Contains(got, "/fields/20/") {
+		t.Errorf("more than 20 listed: %s", got)
+	}
+}
