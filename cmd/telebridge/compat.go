@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,8 +53,8 @@ Exit codes: 0 compatible, 1 incompatible, 2 usage, parse, git or network error.`
 }
 
 type compatCheckFlags struct {
-	level, format, registry, subject, username, password, againstGit string
-	timeout                                                          time.Duration
+	level, format, registry, subject, username, password, againstGit, caFile string
+	timeout                                                                  time.Duration
 }
 
 func newCompatCheckCmd() *cobra.Command {
@@ -86,6 +88,7 @@ reads data written with the existing versions; forward, the reverse.`,
 	fl.StringVar(&f.subject, "subject", "", "registry subject, e.g. my-topic-value (registry mode)")
 	fl.StringVar(&f.username, "username", "", "registry basic-auth user (default $TELEBRIDGE_REGISTRY_USERNAME)")
 	fl.StringVar(&f.password, "password", "", "registry basic-auth password (default $TELEBRIDGE_REGISTRY_PASSWORD; prefer the variable)")
+	fl.StringVar(&f.caFile, "ca-file", "", "PEM CA bundle to verify an https registry with, instead of the system roots")
 	fl.StringVar(&f.againstGit, "against-git", "", "git ref to compare the working tree's .avsc files with, e.g. origin/main (git mode)")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "overall time limit for registry and git calls")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: compatExitUsage, err: err} })
@@ -119,7 +122,14 @@ func runCompatCheck(cmd *cobra.Command, f *compatCheckFlags, args []string) erro
 		if len(args) != 1 {
 			return compatUsage("registry mode takes exactly one schema file (the candidate), got %d", len(args))
 		}
-		rc := newSRReader(f.registry, cmp.Or(f.username, os.Getenv("TELEBRIDGE_REGISTRY_USERNAME")), cmp.Or(f.password, os.Getenv("TELEBRIDGE_REGISTRY_PASSWORD")))
+		rc, rerr := newSRReader(f.registry, srOptions{
+			user:   cmp.Or(f.username, os.Getenv("TELEBRIDGE_REGISTRY_USERNAME")),
+			pass:   cmp.Or(f.password, os.Getenv("TELEBRIDGE_REGISTRY_PASSWORD")),
+			caFile: f.caFile,
+		})
+		if rerr != nil {
+			return &exitError{code: compatExitUsage, err: rerr}
+		}
 		targets, err = compatRegistry(ctx, rc, f.subject, level, args[0])
 	case f.againstGit != "":
 		if level == "" {
@@ -333,8 +343,35 @@ type srReader struct {
 	http       *http.Client
 }
 
-func newSRReader(base, user, pass string) *srReader {
-	return &srReader{base: strings.TrimRight(base, "/"), user: user, pass: pass, http: &http.Client{Timeout: 30 * time.Second}}
+// srOptions are the connection settings of an srReader.
+type srOptions struct {
+	user, pass string
+	caFile     string        // PEM bundle trusted instead of the system roots
+	insecure   bool          // skip certificate verification (testing only)
+	timeout    time.Duration // per request (default 30s)
+}
+
+func newSRReader(base string, o srOptions) (*srReader, error) {
+	if o.timeout <= 0 {
+		o.timeout = 30 * time.Second
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if o.caFile != "" || o.insecure {
+		tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.insecure} //nolint:gosec // only when configured
+		if o.caFile != "" {
+			pem, err := os.ReadFile(o.caFile)
+			if err != nil {
+				return nil, fmt.Errorf("registry CA file: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("registry CA file %s holds no PEM certificate", o.caFile)
+			}
+			tc.RootCAs = pool
+		}
+		tr.TLSClientConfig = tc
+	}
+	return &srReader{base: strings.TrimRight(base, "/"), user: o.user, pass: o.pass, http: &http.Client{Timeout: o.timeout, Transport: tr}}, nil
 }
 
 type srStatus struct {

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/pem"
 	"encoding/xml"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -383,6 +385,25 @@ func TestCompatCheckRegistry(t *testing.T) {
 	_, errOut, code = runCompatCLI(t, dir, auth, "compat", "check", "--registry", "http://127.0.0.1:1", "--subject", "s", "--timeout", "5s", "v2.avsc")
 	if code != 2 || !strings.Contains(errOut, "registry GET") {
 		t.Fatalf("unreachable: exit %d: %s", code, errOut)
+	}
+	// https: verified against the system roots by default, or --ca-file.
+	ts := httptest.NewTLSServer(reg.Handler())
+	defer ts.Close()
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tlsCheck := func(extra ...string) (string, string, int) {
+		return runCompatCLI(t, dir, auth, append([]string{"compat", "check", "--registry", ts.URL, "--subject", "machines-value"}, extra...)...)
+	}
+	if _, errOut, code := tlsCheck("v2.avsc"); code != 2 || !strings.Contains(errOut, "certificate") {
+		t.Fatalf("untrusted certificate: exit %d: %s", code, errOut)
+	}
+	if out, errOut, code := tlsCheck("--ca-file", caFile, "v2.avsc"); code != 0 {
+		t.Fatalf("--ca-file: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if _, errOut, code := tlsCheck("--ca-file", filepath.Join(dir, "v1.avsc"), "v2.avsc"); code != 2 || !strings.Contains(errOut, "no PEM certificate") {
+		t.Fatalf("bad --ca-file: exit %d: %s", code, errOut)
 	}
 	// Two files in registry mode is a usage error.
 	if _, _, code := check(auth, "v1.avsc", "v2.avsc"); code != 2 {

@@ -82,7 +82,11 @@ func compatVerifyConfig(ctx context.Context, cfg *config.Config, latestOnly bool
 		if !ok {
 			return nil, &exitError{code: compatExitUsage, err: fmt.Errorf("sources %s: registry %q is not defined", sc.Name, sc.Registry)}
 		}
-		rc := newSRReader(rcfg.URL, rcfg.Username, rcfg.Password.Reveal())
+		rc, err := newSRReader(rcfg.URL, srOptions{user: rcfg.Username, pass: rcfg.Password.Reveal(),
+			caFile: rcfg.CAFile, insecure: rcfg.InsecureSkipVerify, timeout: rcfg.Timeout})
+		if err != nil {
+			return nil, &exitError{code: compatExitUsage, err: fmt.Errorf("registries %s: %w", sc.Registry, err)}
+		}
 		for _, topic := range sc.Topics {
 			subject := topic + "-value"
 			t := compat.Target{Name: fmt.Sprintf("source %s: %s reader schema vs subject %s", sc.Name, sc.Profile, subject), Candidate: reader}
