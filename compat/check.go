@@ -186,7 +186,9 @@ func (c *checker) checkNode(r, w *node) []Incompatibility {
 		// Every branch the writer may have written must be readable.
 		var out []Incompatibility
 		for i, wb := range w.branches {
-			out = append(out, prefix(c.check(r, wb), "", "/"+strconv.Itoa(i))...)
+			if sub := c.check(r, wb); len(sub) > 0 {
+				out = append(out, prefix(sub, "", "/"+strconv.Itoa(i))...)
+			}
 		}
 		return out
 	}
@@ -254,7 +256,6 @@ func (c *checker) record(r, w *node) []Incompatibility {
 		out = append(out, nameMismatch(r, w))
 	}
 	for i, rf := range r.fields {
-		fp := "/fields/" + strconv.Itoa(i)
 		wi, ok := w.byName[rf.name]
 		if !ok {
 			for _, a := range rf.aliases {
@@ -265,12 +266,14 @@ func (c *checker) record(r, w *node) []Incompatibility {
 		}
 		if !ok {
 			if !rf.hasDefault {
-				out = append(out, Incompatibility{Type: ReaderFieldMissingDefault, Location: fp, WriterLocation: "/fields",
+				out = append(out, Incompatibility{Type: ReaderFieldMissingDefault, Location: "/fields/" + strconv.Itoa(i), WriterLocation: "/fields",
 					Message: fmt.Sprintf("reader field %q (%s) of record %s is not in the writer record %s and has no default value", rf.name, rf.typ.short(), r.name, w.name)})
 			}
 			continue
 		}
-		out = append(out, prefix(c.check(rf.typ, w.fields[wi].typ), fp+"/type", "/fields/"+strconv.Itoa(wi)+"/type")...)
+		if sub := c.check(rf.typ, w.fields[wi].typ); len(sub) > 0 {
+			out = append(out, prefix(sub, "/fields/"+strconv.Itoa(i)+"/type", "/fields/"+strconv.Itoa(wi)+"/type")...)
+		}
 	}
 	return out
 }

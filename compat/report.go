@@ -379,14 +379,23 @@ type sarifRegion struct {
 // checked (parse, fetch or git error).
 const RuleParseError = "SCHEMA_ERROR"
 
-var ruleText = map[string]string{
-	string(ReaderFieldMissingDefault): "A reader field is missing from the writer and has no default value",
-	string(TypeMismatch):              "The writer's type cannot be read as the reader's type",
-	string(NameMismatch):              "The names of a record, enum or fixed do not match",
-	string(FixedSizeMismatch):         "The sizes of a fixed type differ",
-	string(MissingEnumSymbols):        "The reader enum lacks symbols of the writer enum and has no default",
-	string(MissingUnionBranch):        "The reader union has no branch for a type the writer may write",
-	RuleParseError:                    "The schema could not be checked (it does not parse, or could not be fetched)",
+// ruleText describes a SARIF rule.
+func ruleText(id string) string {
+	switch id {
+	case string(ReaderFieldMissingDefault):
+		return "A reader field is missing from the writer and has no default value"
+	case string(TypeMismatch):
+		return "The writer's type cannot be read as the reader's type"
+	case string(NameMismatch):
+		return "The names of a record, enum or fixed do not match"
+	case string(FixedSizeMismatch):
+		return "The sizes of a fixed type differ"
+	case string(MissingEnumSymbols):
+		return "The reader enum lacks symbols of the writer enum and has no default"
+	case string(MissingUnionBranch):
+		return "The reader union has no branch for a type the writer may write"
+	}
+	return "The schema could not be checked (it does not parse, or could not be fetched)"
 }
 
 // WriteSARIF renders targets as a SARIF 2.1.0 log: one result per
@@ -396,7 +405,7 @@ var ruleText = map[string]string{
 func WriteSARIF(w io.Writer, targets []Target) error {
 	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: "telebridge compat", InformationURI: "https://github.com/telebridge/telebridge"}}, Results: []sarifResult{}}
 	for _, id := range []string{string(ReaderFieldMissingDefault), string(TypeMismatch), string(NameMismatch), string(FixedSizeMismatch), string(MissingEnumSymbols), string(MissingUnionBranch), RuleParseError} {
-		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{ID: id, ShortDescription: sarifMessage{Text: ruleText[id]}})
+		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{ID: id, ShortDescription: sarifMessage{Text: ruleText(id)}})
 	}
 	loc := func(file string, line, col int) []sarifLocation {
 		if file == "" {

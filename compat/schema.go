@@ -30,21 +30,59 @@ const (
 	Fixed
 )
 
-var typeNames = [...]string{"null", "boolean", "int", "long", "float", "double", "bytes", "string", "record", "enum", "array", "map", "union", "fixed"}
-
 // String returns the Avro name of the type ("int", "record", ...).
 func (t Type) String() string {
-	if int(t) < len(typeNames) {
-		return typeNames[t]
+	switch t {
+	case Null:
+		return "null"
+	case Boolean:
+		return "boolean"
+	case Int:
+		return "int"
+	case Long:
+		return "long"
+	case Float:
+		return "float"
+	case Double:
+		return "double"
+	case Bytes:
+		return "bytes"
+	case String:
+		return "string"
+	case Record:
+		return "record"
+	case Enum:
+		return "enum"
+	case Array:
+		return "array"
+	case Map:
+		return "map"
+	case Union:
+		return "union"
+	case Fixed:
+		return "fixed"
 	}
 	return "type(" + strconv.Itoa(int(t)) + ")"
 }
 
 func primitive(name string) (Type, bool) {
-	for t := Null; t <= String; t++ {
-		if typeNames[t] == name {
-			return t, true
-		}
+	switch name {
+	case "null":
+		return Null, true
+	case "boolean":
+		return Boolean, true
+	case "int":
+		return Int, true
+	case "long":
+		return Long, true
+	case "float":
+		return Float, true
+	case "double":
+		return Double, true
+	case "bytes":
+		return Bytes, true
+	case "string":
+		return String, true
 	}
 	return 0, false
 }
