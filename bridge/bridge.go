@@ -153,6 +153,7 @@ func (b *Bridge) sourceSpec(sc *config.Source, routes map[string]*route) (source
 		return sourceSpec{}, fmt.Errorf("sources %s: %w", sc.Name, err)
 	}
 	var decode decodeFunc
+	counters := &sourceCounters{}
 	switch prof.Format() {
 	case profile.FormatAvro:
 		reg, ok := b.registries[sc.Registry]
@@ -168,6 +169,11 @@ func (b *Bridge) sourceSpec(sc *config.Source, routes map[string]*route) (source
 		}
 		dec := codec.NewAvroDecoder(reg, reader)
 		decode = dec.Decode
+		guard, err := newSchemaGuard(reg, profile.TrackunitReaderSchema(), prof.Name(), b.log.With(zap.String("source", sc.Name)), &counters.incompatibleSchemas)
+		if err != nil {
+			return sourceSpec{}, fmt.Errorf("sources %s: %w", sc.Name, err)
+		}
+		decode = guardedDecode(guard, decode)
 	default:
 		decode = func(_ context.Context, value []byte) (any, int, error) {
 			v, err := codec.DecodeJSON(value)
@@ -206,6 +212,9 @@ func (b *Bridge) sourceSpec(sc *config.Source, routes map[string]*route) (source
 		MaxInFlight:    sc.MaxInFlight,
 		CommitInterval: b.cfg.CommitInterval,
 		DrainTimeout:   b.cfg.ShutdownTimeout,
+		// Only Avro sources have a writer schema to be incompatible.
+		StopOnIncompatibleSchema: sc.OnIncompatibleSchema == config.OnIncompatibleStop,
+		counters:                 counters,
 	}, nil
 }
 
@@ -276,6 +285,8 @@ func (b *Bridge) Stats() Stats {
 			Consumed: s.counters.consumed.Load(),
 			Poison:   s.counters.poison.Load(),
 			Objects:  s.counters.objects.Load(),
+
+			IncompatibleSchemas: s.counters.incompatibleSchemas.Load(),
 		}
 	}
 	for name, c := range b.sinkCount {

@@ -154,6 +154,20 @@ func (l *lane) process(m *kafka.Message) {
 		if c, ok := codec.ClassOf(err); ok {
 			class = string(c)
 		}
+		var ise *IncompatibleSchemaError
+		if errors.As(err, &ise) {
+			class = ClassIncompatibleSchema
+			if s.spec.StopOnIncompatibleSchema {
+				// Unfinished, so never committed: after a fix the source
+				// resumes at this record.
+				l.tracker.release(rec, false)
+				stop := fmt.Errorf("source %s stopped at topic %s/%d@%d (on_incompatible_schema: stop): %w", s.spec.Name, l.key.topic, l.key.partition, off, err)
+				if s.halted.CompareAndSwap(nil, &stop) {
+					s.log.Error("stopping the source: incompatible writer schema", zap.Error(stop))
+				}
+				return
+			}
+		}
 		l.poison(rec, m, class, schemaID, fmt.Errorf("decode %s topic %s/%d@%d: %w", s.spec.Profile.Name(), l.key.topic, l.key.partition, off, err))
 		return
 	}
@@ -253,7 +267,12 @@ func (l *lane) poison(rec *trackedRecord, m *kafka.Message, class string, schema
 	if ok, n := s.poisonLog.Allow(class, time.Now()); ok {
 		s.log.Warn("poison record dead-lettered", zap.String("class", class), zap.Error(err), zap.Int("suppressed_since_last", n))
 	}
-	s.dlq.send(poisonLetter(s.spec.Name, s.spec.Profile.Name(), m, class, schemaID, err, time.Now()), func(ok bool) {
+	letter := poisonLetter(s.spec.Name, s.spec.Profile.Name(), m, class, schemaID, err, time.Now())
+	var ise *IncompatibleSchemaError
+	if errors.As(err, &ise) {
+		letter.headers = append(letter.headers, kafka.Header{Key: HeaderSchemaIncompatibilities, Value: ise.headerValue()})
+	}
+	s.dlq.send(letter, func(ok bool) {
 		l.tracker.release(rec, ok)
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -51,6 +52,12 @@ type sourceSpec struct {
 	// DrainTimeout bounds how long a revoke or shutdown waits for
 	// in-flight deliveries before committing what finished.
 	DrainTimeout time.Duration
+	// StopOnIncompatibleSchema stops the source, instead of dead-lettering,
+	// at a record whose writer schema the profile cannot read.
+	StopOnIncompatibleSchema bool
+	// counters, if set, are the source's counters (the decode function
+	// may already count into them); else newSource makes them.
+	counters *sourceCounters
 }
 
 type tpKey struct {
@@ -77,14 +84,21 @@ type source struct {
 	// poisonLog throttles poison-record logs per error class: each poison
 	// record is counted, and logged at most once per class per second.
 	poisonLog *sinks.LogLimiter
+	// halted is set by a lane that must stop the source; the run loop turns
+	// it into the fatal error.
+	halted atomic.Pointer[error]
 }
 
 func newSource(spec sourceSpec, log *zap.Logger, dlq *deadLetterWriter, latency *latencyHistogram) *source {
+	counters := spec.counters
+	if counters == nil {
+		counters = &sourceCounters{}
+	}
 	return &source{
 		spec:      spec,
 		log:       log.With(zap.String("source", spec.Name)),
 		dlq:       dlq,
-		counters:  &sourceCounters{},
+		counters:  counters,
 		latency:   latency,
 		lanes:     make(map[tpKey]*lane),
 		paused:    make(map[tpKey]*lane),
@@ -146,6 +160,10 @@ func (s *source) run(ctx context.Context) error {
 			s.onError(e, th)
 		}
 		s.resumeDrained()
+		if p := s.halted.Load(); p != nil {
+			s.fatal = *p
+			break
+		}
 		select {
 		case <-commitTick.C:
 			s.commit(s.allKeys())

@@ -34,6 +34,9 @@ type sourceCounters struct {
 	consumed atomic.Uint64
 	poison   atomic.Uint64
 	objects  atomic.Uint64
+	// incompatibleSchemas counts writer schema ids found incompatible with
+	// the profile's reader schema.
+	incompatibleSchemas atomic.Uint64
 }
 
 // sinkCounters are the live counters of one sink.
@@ -97,6 +100,10 @@ type SourceStats struct {
 	Consumed uint64 // records read
 	Poison   uint64 // records dead-lettered as poison input
 	Objects  uint64 // objects derived
+	// IncompatibleSchemas counts the writer schema ids seen on this source
+	// that the profile's pinned reader schema cannot read (each counted
+	// once; their records are dead-lettered or stop the source).
+	IncompatibleSchemas uint64
 }
 
 // SinkStats counts one sink's outcomes.

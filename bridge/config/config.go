@@ -217,6 +217,10 @@ type Source struct {
 	Sinks       []string
 	MaxInFlight int // records per partition before the partition is paused
 	Line        int
+
+	// OnIncompatibleSchema is one of the OnIncompatible* constants; "" for
+	// JSON profiles.
+	OnIncompatibleSchema string
 }
 
 // Sink pushes normalised objects somewhere. Type selects which fields apply;

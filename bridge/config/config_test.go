@@ -167,7 +167,7 @@ func TestInvalidExamples(t *testing.T) {
 		want []string // every error, in order
 	}{
 		{"invalid-unknown-key.yaml", []string{
-			`invalid-unknown-key.yaml:10: sources[0].grup_id: unknown key; did you mean "group_id"? (allowed: name, cluster, topics, group_id, start, profile, registry, decode, owner_id, sinks, max_in_flight)`,
+			`invalid-unknown-key.yaml:10: sources[0].grup_id: unknown key; did you mean "group_id"? (allowed: name, cluster, topics, group_id, start, profile, registry, decode, owner_id, sinks, max_in_flight, on_incompatible_schema)`,
 			`invalid-unknown-key.yaml:16: sinks[0].retry.max_attemps: unknown key; did you mean "max_attempts"? (allowed: max_attempts, initial_backoff, max_backoff)`,
 			`invalid-unknown-key.yaml:18: shutdown_timout: unknown key; did you mean "shutdown_timeout"? (allowed: log, clusters, registries, sources, sinks, dead_letter, shutdown_timeout, commit_interval)`,
 		}},

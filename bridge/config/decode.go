@@ -27,7 +27,7 @@ func registryKeys() []string {
 	return []string{"url", "username", "password", "timeout", "ca_file", "insecure_skip_verify"}
 }
 func sourceKeys() []string {
-	return []string{"name", "cluster", "topics", "group_id", "start", "profile", "registry", "decode", "owner_id", "sinks", "max_in_flight"}
+	return []string{"name", "cluster", "topics", "group_id", "start", "profile", "registry", "decode", "owner_id", "sinks", "max_in_flight", "on_incompatible_schema"}
 }
 func sinkKeys() []string {
 	return []string{"name", "type", "cluster", "topic", "key", "acks", "types", "event_id", "retry", "delivery_timeout", "compression", "max_in_flight"}
@@ -656,6 +656,8 @@ func (d *decoder) source(path string, n *yaml.Node) *Source {
 			d.strList(v, p, "e.g. [gt-kafka]", &s.Sinks)
 		case "max_in_flight":
 			d.integer(v, p, &s.MaxInFlight)
+		case "on_incompatible_schema":
+			d.str(v, p, &s.OnIncompatibleSchema, strings.ToLower)
 		}
 	})
 	return s
@@ -779,6 +781,7 @@ func (c *Config) applyDefaults() {
 		str(&s.Start, StartCommitted)
 		if ProfileIsAvro(s.Profile) {
 			str(&s.Decode, DecodePinned)
+			str(&s.OnIncompatibleSchema, OnIncompatibleDeadLetter)
 		}
 		num(p+".max_in_flight", &s.MaxInFlight, DefaultSourceInFlight)
 		if len(s.Sinks) == 0 && absent(p+".sinks") && len(sinkNames) > 0 {

@@ -310,6 +310,7 @@ func (r *redactor) source(p string, s *Source) *yaml.Node {
 		"profile", r.str(p+".profile", s.Profile),
 		"registry", r.opt(p+".registry", s.Registry),
 		"decode", r.opt(p+".decode", s.Decode),
+		"on_incompatible_schema", r.opt(p+".on_incompatible_schema", s.OnIncompatibleSchema),
 		"owner_id", r.opt(p+".owner_id", s.OwnerID),
 		"sinks", r.list(p+".sinks", s.Sinks),
 		"max_in_flight", r.num(p+".max_in_flight", s.MaxInFlight))

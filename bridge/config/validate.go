@@ -490,12 +490,16 @@ func (v *validator) sources() {
 			if ProfileIsAvro(s.Profile) {
 				v.ref(p+".registry", s.Registry, "registry", regs, regs)
 				v.enum(p+".decode", s.Decode, []string{DecodePinned, DecodeWriter})
+				v.enum(p+".on_incompatible_schema", s.OnIncompatibleSchema, []string{OnIncompatibleDeadLetter, OnIncompatibleStop})
 			} else {
 				if s.Registry != "" {
 					v.add(p+".registry", "not allowed with profile %s, which decodes JSON: remove it", s.Profile)
 				}
 				if s.Decode != "" {
 					v.add(p+".decode", "not allowed with profile %s, which decodes JSON: remove it", s.Profile)
+				}
+				if s.OnIncompatibleSchema != "" {
+					v.add(p+".on_incompatible_schema", "not allowed with profile %s, which decodes JSON: remove it", s.Profile)
 				}
 			}
 		}

@@ -1,0 +1,478 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/pem"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/telebridge/telebridge/bridge/profile"
+	"github.com/telebridge/telebridge/internal/testkit"
+)
+
+const (
+	avscV1 = `{"type":"record","name":"Machine","namespace":"com.acme","fields":[
+  {"name":"id","type":"string"},
+  {"name":"speed","type":"int"}
+]}
+`
+	// v2 adds a field with a default and widens speed: backward compatible.
+	avscV2 = `{"type":"record","name":"Machine","namespace":"com.acme","fields":[
+  {"name":"id","type":"string"},
+  {"name":"speed","type":"long"},
+  {"name":"fuel","type":["null","double"],"default":null}
+]}
+`
+	// v3 adds a field without a default: not backward compatible.
+	avscV3 = `{"type":"record","name":"Machine","namespace":"com.acme","fields":[
+  {"name":"id","type":"string"},
+  {"name":"speed","type":"long"},
+  {"name":"hours","type":"double"}
+]}
+`
+	avscBroken = `{"type":"record","name":"Machine","fields":[
+  {"name":"id","type":"strin"}
+]}
+`
+)
+
+func writeCompatFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, text := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// runCompatCLI runs the command and returns stdout, stderr and the exit code.
+func runCompatCLI(t *testing.T, dir string, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := command(args...)
+	cmd.Dir = dir
+	cmd.Env = append(cmd.Env, env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("run %v: %v", args, err)
+		}
+		code = ee.ExitCode()
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+func TestCompatCheckLocal(t *testing.T) {
+	dir := t.TempDir()
+	writeCompatFiles(t, dir, map[string]string{"v1.avsc": avscV1, "v2.avsc": avscV2, "v3.avsc": avscV3, "broken.avsc": avscBroken})
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		out  []string // substrings of stdout
+		err  []string // substrings of stderr
+	}{
+		{"backward ok", []string{"compat", "check", "v1.avsc", "v2.avsc"}, 0, []string{"v2.avsc: compatible (BACKWARD with v1.avsc)"}, nil},
+		{"backward broken", []string{"compat", "check", "--level", "BACKWARD", "v2.avsc", "v3.avsc"}, 1,
+			[]string{"v3.avsc: INCOMPATIBLE (BACKWARD)", "v3.avsc:4:3: READER_FIELD_MISSING_DEFAULT_VALUE at /fields/2", `reader field "hours"`}, []string{"1 schema(s) incompatible"}},
+		{"forward", []string{"compat", "check", "--level", "forward", "v1.avsc", "v2.avsc"}, 1,
+			[]string{"v2.avsc:3:26: TYPE_MISMATCH at /fields/1/type"}, nil},
+		{"non-transitive checks the latest only", []string{"compat", "check", "--level", "FORWARD", "v1.avsc", "v2.avsc", "v2.avsc"}, 0, nil, nil},
+		{"transitive checks all", []string{"compat", "check", "--level", "FORWARD_TRANSITIVE", "v1.avsc", "v2.avsc", "v2.avsc"}, 1, []string{"against v1.avsc"}, nil},
+		{"full transitive", []string{"compat", "check", "--level", "FULL_TRANSITIVE", "v1.avsc", "v2.avsc", "v3.avsc"}, 1,
+			[]string{"against v2.avsc", "against v1.avsc"}, nil},
+		{"none", []string{"compat", "check", "--level", "NONE", "v1.avsc", "v3.avsc"}, 0, nil, nil},
+		{"parse error names file, line, column", []string{"compat", "check", "v1.avsc", "broken.avsc"}, 2,
+			[]string{`broken.avsc:2:23: error: line 2, column 23: unknown type "strin"`}, []string{"could not be checked"}},
+		{"parse error in history", []string{"compat", "check", "broken.avsc", "v1.avsc"}, 2, []string{"broken.avsc:2:23: error:"}, nil},
+		{"missing file", []string{"compat", "check", "v1.avsc", "nope.avsc"}, 2, []string{"nope.avsc: error:"}, nil},
+		{"one file", []string{"compat", "check", "v1.avsc"}, 2, nil, []string{"at least two schema files"}},
+		{"bad level", []string{"compat", "check", "--level", "SIDEWAYS", "v1.avsc", "v2.avsc"}, 2, nil, []string{"unknown compatibility level"}},
+		{"bad format", []string{"compat", "check", "--format", "xml", "v1.avsc", "v2.avsc"}, 2, nil, []string{"unknown --format"}},
+		{"unknown flag", []string{"compat", "check", "--nope", "v1.avsc", "v2.avsc"}, 2, nil, []string{"unknown flag"}},
+		{"subject without registry", []string{"compat", "check", "--subject", "s", "v1.avsc", "v2.avsc"}, 2, nil, []string{"--subject needs --registry"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := runCompatCLI(t, dir, nil, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, out, errOut)
+			}
+			for _, w := range tc.out {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tc.err {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+		})
+	}
+}
+
+func TestCompatCheckFormats(t *testing.T) {
+	dir := t.TempDir()
+	writeCompatFiles(t, dir, map[string]string{"v1.avsc": avscV1, "v2.avsc": avscV2, "v3.avsc": avscV3, "broken.avsc": avscBroken})
+
+	t.Run("json", func(t *testing.T) {
+		out, _, code := runCompatCLI(t, dir, nil, "compat", "check", "--format", "json", "--level", "FULL", "v1.avsc", "v3.avsc")
+		if code != 1 {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+		var doc struct {
+			Compatible bool
+			Targets    []struct {
+				Name, File, Status, Level string
+				Checks                    []struct {
+					Direction, Against string
+					Incompatibilities  []struct {
+						Type, Location, WriterLocation, Message, CandidateLocation string
+						Line, Column                                               int
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, out)
+		}
+		if doc.Compatible || len(doc.Targets) != 1 || doc.Targets[0].Status != "incompatible" || doc.Targets[0].Level != "FULL" || len(doc.Targets[0].Checks) != 2 {
+			t.Fatalf("unexpected: %+v", doc)
+		}
+		back := doc.Targets[0].Checks[0]
+		if back.Direction != "backward" || len(back.Incompatibilities) != 1 || back.Incompatibilities[0].Type != "READER_FIELD_MISSING_DEFAULT_VALUE" || back.Incompatibilities[0].Line != 4 {
+			t.Fatalf("backward: %+v", back)
+		}
+		fwd := doc.Targets[0].Checks[1]
+		if fwd.Direction != "forward" || len(fwd.Incompatibilities) != 1 || fwd.Incompatibilities[0].Type != "TYPE_MISMATCH" || fwd.Incompatibilities[0].CandidateLocation != "/fields/1/type" || fwd.Incompatibilities[0].Line != 3 {
+			t.Fatalf("forward: %+v", fwd)
+		}
+	})
+
+	t.Run("junit", func(t *testing.T) {
+		out, _, code := runCompatCLI(t, dir, nil, "compat", "check", "--format", "junit", "--level", "FULL", "v1.avsc", "v3.avsc")
+		if code != 1 {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+		var doc struct {
+			XMLName  xml.Name `xml:"testsuites"`
+			Tests    int      `xml:"tests,attr"`
+			Failures int      `xml:"failures,attr"`
+			Suites   []struct {
+				Name  string `xml:"name,attr"`
+				Cases []struct {
+					Name    string `xml:"name,attr"`
+					Class   string `xml:"classname,attr"`
+					Failure *struct {
+						Type string `xml:"type,attr"`
+						Text string `xml:",chardata"`
+					} `xml:"failure"`
+				} `xml:"testcase"`
+			} `xml:"testsuite"`
+		}
+		if err := xml.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("not XML: %v\n%s", err, out)
+		}
+		if doc.Tests != 2 || doc.Failures != 2 || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 2 {
+			t.Fatalf("unexpected: %+v", doc)
+		}
+		c := doc.Suites[0].Cases[0]
+		if c.Failure == nil || c.Failure.Type != "READER_FIELD_MISSING_DEFAULT_VALUE" || c.Class != "v3.avsc" || !strings.Contains(c.Failure.Text, "v3.avsc:4:3:") {
+			t.Fatalf("case: %+v", c)
+		}
+		// A compatible check is a passing test case.
+		out, _, code = runCompatCLI(t, dir, nil, "compat", "check", "--format", "junit", "v1.avsc", "v2.avsc")
+		if code != 0 || !strings.Contains(out, `failures="0"`) || !strings.Contains(out, `tests="1"`) {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+		// A parse error is an error test case.
+		out, _, code = runCompatCLI(t, dir, nil, "compat", "check", "--format", "junit", "v1.avsc", "broken.avsc")
+		if code != 2 || !strings.Contains(out, `errors="1"`) || !strings.Contains(out, "broken.avsc:2:23") {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+	})
+
+	t.Run("sarif", func(t *testing.T) {
+		out, _, code := runCompatCLI(t, dir, nil, "compat", "check", "--format", "sarif", "v2.avsc", "v3.avsc")
+		if code != 1 {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+		var doc struct {
+			Version string
+			Runs    []struct {
+				Tool struct {
+					Driver struct {
+						Name  string
+						Rules []struct{ ID string }
+					}
+				}
+				Results []struct {
+					RuleID    string
+					Level     string
+					Message   struct{ Text string }
+					Locations []struct {
+						PhysicalLocation struct {
+							ArtifactLocation struct{ URI string }
+							Region           struct{ StartLine, StartColumn int }
+						}
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, out)
+		}
+		if doc.Version != "2.1.0" || len(doc.Runs) != 1 || len(doc.Runs[0].Tool.Driver.Rules) != 7 || len(doc.Runs[0].Results) != 1 {
+			t.Fatalf("unexpected: %s", out)
+		}
+		r := doc.Runs[0].Results[0]
+		pl := r.Locations[0].PhysicalLocation
+		if r.RuleID != "READER_FIELD_MISSING_DEFAULT_VALUE" || r.Level != "error" || pl.ArtifactLocation.URI != "v3.avsc" || pl.Region.StartLine != 4 || pl.Region.StartColumn != 3 {
+			t.Fatalf("result: %+v", r)
+		}
+		out, _, code = runCompatCLI(t, dir, nil, "compat", "check", "--format", "sarif", "v1.avsc", "broken.avsc")
+		if code != 2 || !strings.Contains(out, `"ruleId": "SCHEMA_ERROR"`) || !strings.Contains(out, `"startLine": 2`) {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+	})
+}
+
+func TestCompatCheckGit(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		if os.Getenv("TELEBRIDGE_TEST_GIT") != "" {
+			t.Fatal("TELEBRIDGE_TEST_GIT is set but git is not installed")
+		}
+		t.Skip("git is not installed (set TELEBRIDGE_TEST_GIT=1 to require it)")
+	}
+	dir := t.TempDir()
+	gitEnv := []string{"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1"}
+	gitRun := func(args ...string) {
+		t.Helper()
+		c := exec.Command("git", args...)
+		c.Dir = dir
+		c.Env = append(os.Environ(), gitEnv...)
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	gitRun("init", "-q", "-b", "main")
+	writeCompatFiles(t, dir, map[string]string{"schemas/machine.avsc": avscV2, "schemas/sub/ok.avsc": avscV1, "README": "x"})
+	gitRun("add", ".")
+	gitRun("commit", "-q", "-m", "v1")
+	// The working tree breaks machine.avsc, keeps ok.avsc and adds new.avsc.
+	writeCompatFiles(t, dir, map[string]string{"schemas/machine.avsc": avscV3, "schemas/new.avsc": avscV1})
+
+	out, errOut, code := runCompatCLI(t, dir, gitEnv, "compat", "check", "--against-git", "main", "schemas")
+	if code != 1 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, w := range []string{
+		"schemas/machine.avsc: INCOMPATIBLE (BACKWARD)",
+		"against main:schemas/machine.avsc",
+		"schemas/machine.avsc:4:3: READER_FIELD_MISSING_DEFAULT_VALUE",
+		"schemas/new.avsc: new schema",
+		"schemas/sub/ok.avsc: compatible",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("stdout lacks %q:\n%s", w, out)
+		}
+	}
+	// From a subfolder, paths are relative to it.
+	out, errOut, code = runCompatCLI(t, filepath.Join(dir, "schemas"), gitEnv, "compat", "check", "--against-git", "main", "sub")
+	if code != 0 || !strings.Contains(out, "sub/ok.avsc: compatible") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	// Forward is fine for machine.avsc (the old schema ignores hours).
+	_, _, code = runCompatCLI(t, dir, gitEnv, "compat", "check", "--against-git", "main", "--level", "FORWARD", "schemas/machine.avsc")
+	if code != 0 {
+		t.Fatalf("forward: exit %d", code)
+	}
+	// A ref that does not exist is a usage error.
+	_, errOut, code = runCompatCLI(t, dir, gitEnv, "compat", "check", "--against-git", "origin/nope", "schemas")
+	if code != 2 || !strings.Contains(errOut, `git ref "origin/nope"`) {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// A broken file at the ref is named with the ref.
+	writeCompatFiles(t, dir, map[string]string{"schemas/sub/ok.avsc": avscBroken})
+	gitRun("commit", "-q", "-am", "broken")
+	writeCompatFiles(t, dir, map[string]string{"schemas/sub/ok.avsc": avscV1})
+	out, _, code = runCompatCLI(t, dir, gitEnv, "compat", "check", "--against-git", "HEAD", "schemas/sub")
+	if code != 2 || !strings.Contains(out, "HEAD:schemas/sub/ok.avsc:2:23: error:") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+func putRegistryConfig(t *testing.T, reg *testkit.Registry, path, level string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPut, reg.URL()+path, strings.NewReader(`{"compatibility":"`+level+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(testkit.RegistryUser, testkit.RegistryPasswd)
+	req.Header.Set("Content-Type", "application/vnd.schemaregistry.v1+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT %s: %s", path, resp.Status)
+	}
+}
+
+func TestCompatCheckRegistry(t *testing.T) {
+	reg := testkit.StartRegistry()
+	defer reg.Close()
+	for _, s := range []string{avscV1, avscV2} {
+		if _, _, err := reg.RegisterSchema("machines-value", sr.Schema{Schema: s}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	writeCompatFiles(t, dir, map[string]string{"v1.avsc": avscV1, "v2.avsc": avscV2, "v3.avsc": avscV3})
+	auth := []string{"TELEBRIDGE_REGISTRY_USERNAME=" + testkit.RegistryUser, "TELEBRIDGE_REGISTRY_PASSWORD=" + testkit.RegistryPasswd}
+	check := func(env []string, args ...string) (string, string, int) {
+		return runCompatCLI(t, dir, env, append([]string{"compat", "check", "--registry", reg.URL(), "--subject", "machines-value"}, args...)...)
+	}
+
+	// Global FORWARD: v1 data... the latest (v2) must read v3: it can.
+	putRegistryConfig(t, reg, "/config", "FORWARD")
+	if out, errOut, code := check(auth, "v3.avsc"); code != 0 || !strings.Contains(out, "compatible (FORWARD with machines-value version 2") {
+		t.Fatalf("global level: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// The subject's level wins over the global one.
+	putRegistryConfig(t, reg, "/config/machines-value", "BACKWARD")
+	if out, _, code := check(auth, "v3.avsc"); code != 1 || !strings.Contains(out, "INCOMPATIBLE (BACKWARD)") {
+		t.Fatalf("subject level: exit %d\n%s", code, out)
+	}
+	// --level wins over both; transitive levels fetch every version.
+	out, _, code := check(auth, "--level", "FORWARD_TRANSITIVE", "v3.avsc")
+	if code != 1 || !strings.Contains(out, "against machines-value version 1") || !strings.Contains(out, "TYPE_MISMATCH") {
+		t.Fatalf("--level: exit %d\n%s", code, out)
+	}
+	// Flags carry credentials too.
+	if _, errOut, code := check(nil, "--username", testkit.RegistryUser, "--password", testkit.RegistryPasswd, "v2.avsc"); code != 0 {
+		t.Fatalf("flags: exit %d: %s", code, errOut)
+	}
+	// A subject without versions: the candidate is new.
+	out, _, code = runCompatCLI(t, dir, auth, "compat", "check", "--registry", reg.URL(), "--subject", "nothing-value", "v1.avsc")
+	if code != 0 || !strings.Contains(out, "new schema") {
+		t.Fatalf("new subject: exit %d\n%s", code, out)
+	}
+	// Wrong password: exit 2, the password is not printed.
+	_, errOut, code := check([]string{"TELEBRIDGE_REGISTRY_USERNAME=" + testkit.RegistryUser, "TELEBRIDGE_REGISTRY_PASSWORD=wrong-pass-xyz"}, "v2.avsc")
+	if code != 2 || !strings.Contains(errOut, "check the registry user and password") || strings.Contains(errOut, "wrong-pass-xyz") {
+		t.Fatalf("wrong password: exit %d: %s", code, errOut)
+	}
+	// Unreachable registry: exit 2.
+	_, errOut, code = runCompatCLI(t, dir, auth, "compat", "check", "--registry", "http://127.0.0.1:1", "--subject", "s", "--timeout", "5s", "v2.avsc")
+	if code != 2 || !strings.Contains(errOut, "registry GET") {
+		t.Fatalf("unreachable: exit %d: %s", code, errOut)
+	}
+	// https: verified against the system roots by default, or --ca-file.
+	ts := httptest.NewTLSServer(reg.Handler())
+	defer ts.Close()
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tlsCheck := func(extra ...string) (string, string, int) {
+		return runCompatCLI(t, dir, auth, append([]string{"compat", "check", "--registry", ts.URL, "--subject", "machines-value"}, extra...)...)
+	}
+	if _, errOut, code := tlsCheck("v2.avsc"); code != 2 || !strings.Contains(errOut, "certificate") {
+		t.Fatalf("untrusted certificate: exit %d: %s", code, errOut)
+	}
+	if out, errOut, code := tlsCheck("--ca-file", caFile, "v2.avsc"); code != 0 {
+		t.Fatalf("--ca-file: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if _, errOut, code := tlsCheck("--ca-file", filepath.Join(dir, "v1.avsc"), "v2.avsc"); code != 2 || !strings.Contains(errOut, "no PEM certificate") {
+		t.Fatalf("bad --ca-file: exit %d: %s", code, errOut)
+	}
+	// Two files in registry mode is a usage error.
+	if _, _, code := check(auth, "v1.avsc", "v2.avsc"); code != 2 {
+		t.Fatalf("two files: exit %d", code)
+	}
+}
+
+func TestCompatVerify(t *testing.T) {
+	reg := testkit.StartRegistry()
+	defer reg.Close()
+	v2, err := os.ReadFile("../../testdata/trackunit/insights-v2.avsc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{profile.TrackunitReaderSchema(), string(v2)} {
+		if _, _, err := reg.RegisterSchema("tu.in-value", sr.Schema{Schema: s, Type: sr.TypeAvro}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	// The Kafka cluster is never contacted by verify.
+	text := fmt.Sprintf(procConfig, "127.0.0.1:1", testkit.KafkaUser, reg.URL(), testkit.RegistryUser, "v", "v", "out")
+	cfgPath := filepath.Join(dir, "bridge.yaml")
+	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"TB_TEST_KAFKA_PASSWORD=x", "TB_TEST_SR_PASSWORD=" + testkit.RegistryPasswd}
+
+	out, errOut, code := runCompatCLI(t, dir, env, "compat", "verify", "-c", cfgPath)
+	if code != 0 || !strings.Contains(out, "source trackunit: trackunit-insights reader schema vs subject tu.in-value: compatible (BACKWARD_TRANSITIVE with tu.in-value version 2") {
+		t.Fatalf("compatible versions: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	// The provider publishes a version whose UnitInstallDateTime is a
+	// string: the pinned reader (a long) cannot read it.
+	bad := strings.Replace(profile.TrackunitReaderSchema(), `"long"`, `"string"`, 1)
+	if bad == profile.TrackunitReaderSchema() {
+		t.Fatal("no long to replace")
+	}
+	if _, _, err := reg.RegisterSchema("tu.in-value", sr.Schema{Schema: bad, Type: sr.TypeAvro}); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{}, {"--latest-only"}} {
+		out, errOut, code = runCompatCLI(t, dir, env, append([]string{"compat", "verify", "-c", cfgPath}, args...)...)
+		if code != 1 || !strings.Contains(out, "against tu.in-value version 3") || !strings.Contains(out, "MISSING_UNION_BRANCH at /fields/0/type/1/fields/0/type/1") {
+			t.Fatalf("%v: exit %d\n%s\n%s", args, code, out, errOut)
+		}
+		if strings.Contains(out, "version 1") != (len(args) == 0) {
+			t.Fatalf("%v: versions checked:\n%s", args, out)
+		}
+	}
+	// JSON output for nightly jobs.
+	out, _, code = runCompatCLI(t, dir, env, "compat", "verify", "-c", cfgPath, "--format", "json")
+	var doc struct{ Compatible bool }
+	if code != 1 || json.Unmarshal([]byte(out), &doc) != nil || doc.Compatible {
+		t.Fatalf("json: exit %d\n%s", code, out)
+	}
+
+	// A subject the registry does not have is an error, not a pass.
+	text = strings.ReplaceAll(text, "tu.in", "tu.other")
+	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code = runCompatCLI(t, dir, env, "compat", "verify", "-c", cfgPath)
+	if code != 2 || !strings.Contains(out, "no versions under subject tu.other-value") {
+		t.Fatalf("missing subject: exit %d\n%s", code, out)
+	}
+	// A config that does not load is exit 2.
+	if _, errOut, code := runCompatCLI(t, dir, nil, "compat", "verify", "-c", cfgPath); code != 2 || !strings.Contains(errOut, "TB_TEST_") {
+		t.Fatalf("bad config: exit %d: %s", code, errOut)
+	}
+}
