@@ -2,6 +2,7 @@ package compat
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -90,9 +91,31 @@ type PairCheck struct {
 type Finding struct {
 	Incompatibility
 	// CandidateLocation is the JSON pointer of the problem in the
-	// candidate schema: Location when the candidate is the reader,
-	// WriterLocation when it is the writer.
+	// candidate schema: WriterLocation when the candidate is the writer;
+	// when it is the reader, Location, except that a MISSING_UNION_BRANCH
+	// points at the reader union itself rather than at the writer's branch
+	// index Location ends with.
 	CandidateLocation string `json:"candidateLocation"`
+}
+
+// readerPointer is the pointer of inc in the reader schema. Location
+// follows Apache Avro: for a writer union branch that a reader union cannot
+// read it ends with the writer's branch index, which may name another
+// branch, or none, of the reader union. A union is never directly inside a
+// union, so a union's own pointer never ends with an index: that suffix is
+// dropped.
+func readerPointer(inc Incompatibility) string {
+	if inc.Type != MissingUnionBranch {
+		return inc.Location
+	}
+	i := strings.LastIndexByte(inc.Location, '/')
+	if i < 0 {
+		return inc.Location
+	}
+	if _, err := strconv.Atoi(inc.Location[i+1:]); err != nil {
+		return inc.Location
+	}
+	return inc.Location[:i]
 }
 
 // Report is the outcome of checking a candidate at a level.
@@ -133,7 +156,7 @@ func CheckLevel(level Level, candidate *Schema, existing []Version) (*Report, er
 		if level.backward() {
 			pc := PairCheck{Direction: ReadsExisting, Against: v.Label}
 			for _, inc := range Check(candidate, v.Schema) {
-				pc.Findings = append(pc.Findings, Finding{Incompatibility: inc, CandidateLocation: inc.Location})
+				pc.Findings = append(pc.Findings, Finding{Incompatibility: inc, CandidateLocation: readerPointer(inc)})
 			}
 			rep.Checks = append(rep.Checks, pc)
 		}

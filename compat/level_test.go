@@ -137,7 +137,7 @@ func TestCandidateLocation(t *testing.T) {
 	if f[0].Type != ReaderFieldMissingDefault || f[0].CandidateLocation != "/fields/0" {
 		t.Errorf("first: %+v", f[0])
 	}
-	if f[1].Type != MissingUnionBranch || f[1].CandidateLocation != "/fields/1/type/2" {
+	if f[1].Type != MissingUnionBranch || f[1].Location != "/fields/1/type/2" || f[1].CandidateLocation != "/fields/1/type" {
 		t.Errorf("second: %+v", f[1])
 	}
 	// Forward: the old schema reads candidate data; z is ignored, and the
@@ -159,5 +159,30 @@ func TestParseLevel(t *testing.T) {
 	}
 	if _, err := CheckLevel("SIDEWAYS", mustParse(t, sInt), nil); err == nil {
 		t.Error("CheckLevel accepted an unknown level")
+	}
+}
+
+// The writer's branch index in an Avro-style location may name a different
+// branch of the candidate's union: the candidate location is the union.
+func TestCandidateLocationOfMissingBranch(t *testing.T) {
+	old := mustParse(t, `{"type":"record","name":"R","fields":[{"name":"a","type":["null","long"]}]}`)
+	cand := mustParse(t, `{"type":"record","name":"R","fields":[{"name":"a","type":["int","string","null"]}]}`)
+	rep, err := CheckLevel(Backward, cand, []Version{{Label: "old", Schema: old}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Findings()
+	if len(f) != 1 || f[0].Location != "/fields/0/type/1" || f[0].CandidateLocation != "/fields/0/type" {
+		t.Fatalf("%+v", f)
+	}
+	// Forward: the candidate is the writer, its branch 0 (int) is fine
+	// for long, 1 (string) is not: its own branch pointer.
+	rep, err = CheckLevel(Forward, cand, []Version{{Label: "old", Schema: old}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f = rep.Findings()
+	if len(f) != 1 || f[0].CandidateLocation != "/fields/0/type/1" {
+		t.Fatalf("%+v", f)
 	}
 }

@@ -143,6 +143,7 @@ type Schema struct {
 	root    *node
 	offsets map[string]int // JSON pointer -> byte offset of the element
 	lines   *lineIndex
+	names   map[string]*node // every named type visible in the document, imports included
 }
 
 // Type returns the type of the top-level schema.
@@ -199,6 +200,11 @@ type ParseOptions struct {
 	// for existing versions fetched from a registry, which cannot be fixed;
 	// a field with an invalid default still counts as having a default.
 	SkipDefaultValidation bool
+	// Imports are schemas whose named types (and those they import) the
+	// document may use by full name without defining them, as Confluent
+	// schema references provide. Defining a type an import already
+	// defines is an error.
+	Imports []*Schema
 }
 
 // ParseWith is Parse with options.
@@ -212,6 +218,14 @@ func ParseWith(data []byte, opts ParseOptions) (*Schema, error) {
 		return nil, err
 	}
 	p := &schemaParser{lines: lines, names: make(map[string]*node), offsets: make(map[string]int)}
+	for _, imp := range opts.Imports {
+		if imp == nil {
+			continue
+		}
+		for name, n := range imp.names {
+			p.names[name] = n
+		}
+	}
 	n, err := p.parse(root, "", "")
 	if err != nil {
 		return nil, err
@@ -224,7 +238,7 @@ func ParseWith(data []byte, opts ParseOptions) (*Schema, error) {
 			return nil, lines.errorAt(d.val.off, d.ptr, fmt.Sprintf("default of field %q is not a valid %s: %s", d.field.name, d.field.typ.describe(), msg))
 		}
 	}
-	return &Schema{root: n, offsets: p.offsets, lines: lines}, nil
+	return &Schema{root: n, offsets: p.offsets, lines: lines, names: p.names}, nil
 }
 
 type pendingDefault struct {
@@ -410,7 +424,7 @@ func (p *schemaParser) named(v *jval, ptr, ns string, t Type) (*node, error) {
 		return nil, p.errf(nv, ptr+"/name", "a named type may not be called %q, the name of a primitive type", name)
 	}
 	if _, dup := p.names[full]; dup {
-		return nil, p.errf(nv, ptr+"/name", "type %s is defined twice", full)
+		return nil, p.errf(nv, ptr+"/name", "type %s is defined twice (here and earlier, or in an imported schema)", full)
 	}
 	space := ""
 	if i := strings.LastIndexByte(full, '.'); i >= 0 {

@@ -128,3 +128,37 @@ func TestPosition(t *testing.T) {
 		t.Errorf("Name %q Type %s", s.Name(), s.Type())
 	}
 }
+
+func TestImports(t *testing.T) {
+	addr := mustParse(t, `{"type":"record","name":"Address","namespace":"com.acme","fields":[{"name":"city","type":"string"},{"name":"geo","type":{"type":"fixed","name":"Geo","size":8}}]}`)
+	doc := []byte(`{"type":"record","name":"Machine","namespace":"com.acme","fields":[{"name":"home","type":"Address"},{"name":"g","type":"com.acme.Geo"}]}`)
+	if _, err := Parse(doc); err == nil || !strings.Contains(err.Error(), `unknown type "Address"`) {
+		t.Fatalf("without the import: %v", err)
+	}
+	m, err := ParseWith(doc, ParseOptions{Imports: []*Schema{addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Imports are transitive.
+	outer, err := ParseWith([]byte(`{"type":"record","name":"Fleet","namespace":"com.acme","fields":[{"name":"m","type":"Machine"},{"name":"a","type":"Address"}]}`), ParseOptions{Imports: []*Schema{m}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Checks look through imported types, with locations in the document.
+	addr2 := mustParse(t, `{"type":"record","name":"Address","namespace":"com.acme","fields":[{"name":"city","type":"string"},{"name":"zip","type":"string"},{"name":"geo","type":{"type":"fixed","name":"Geo","size":8}}]}`)
+	m2, err := ParseWith(doc, ParseOptions{Imports: []*Schema{addr2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summary(Check(m2, m)); len(got) != 1 || got[0] != "READER_FIELD_MISSING_DEFAULT_VALUE@/fields/0/type/fields/1" {
+		t.Fatalf("got %v", got)
+	}
+	if l, c, _ := m2.Position("/fields/0/type/fields/1"); l != 1 || c != 90 {
+		t.Fatalf("position of a finding inside an imported type: %d:%d, want the reference site", l, c)
+	}
+	// Redefining an imported type is an error.
+	_, err = ParseWith([]byte(`{"type":"record","name":"Address","namespace":"com.acme","fields":[]}`), ParseOptions{Imports: []*Schema{outer}})
+	if err == nil || !strings.Contains(err.Error(), "defined twice") {
+		t.Fatalf("redefinition: %v", err)
+	}
+}

@@ -54,6 +54,7 @@ Exit codes: 0 compatible, 1 incompatible, 2 usage, parse, git or network error.`
 
 type compatCheckFlags struct {
 	level, format, registry, subject, username, password, againstGit, caFile string
+	references                                                               []string
 	timeout                                                                  time.Duration
 }
 
@@ -76,6 +77,10 @@ Git mode:      telebridge compat check --against-git origin/main schemas/
                against the same path at the ref; a file new at the ref is reported
                as new)
 
+Schemas that use named types defined elsewhere (Confluent schema references)
+take those definitions with --reference FILE (repeatable, dependencies first);
+registered versions with references are resolved from the registry.
+
 Levels: BACKWARD (default in local and git mode), BACKWARD_TRANSITIVE, FORWARD,
 FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE, NONE. Backward means the candidate
 reads data written with the existing versions; forward, the reverse.`,
@@ -88,6 +93,7 @@ reads data written with the existing versions; forward, the reverse.`,
 	fl.StringVar(&f.subject, "subject", "", "registry subject, e.g. my-topic-value (registry mode)")
 	fl.StringVar(&f.username, "username", "", "registry basic-auth user (default $TELEBRIDGE_REGISTRY_USERNAME)")
 	fl.StringVar(&f.password, "password", "", "registry basic-auth password (default $TELEBRIDGE_REGISTRY_PASSWORD; prefer the variable)")
+	fl.StringArrayVar(&f.references, "reference", nil, "schema file defining named types the checked schemas use by name (like Confluent schema references); repeat it, dependencies first")
 	fl.StringVar(&f.caFile, "ca-file", "", "PEM CA bundle to verify an https registry with, instead of the system roots")
 	fl.StringVar(&f.againstGit, "against-git", "", "git ref to compare the working tree's .avsc files with, e.g. origin/main (git mode)")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "overall time limit for registry and git calls")
@@ -107,11 +113,14 @@ func runCompatCheck(cmd *cobra.Command, f *compatCheckFlags, args []string) erro
 		}
 		level = l
 	}
+	imports, err := loadReferences(f.references)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 	defer cancel()
 
 	var targets []compat.Target
-	var err error
 	switch {
 	case f.registry != "" && f.againstGit != "":
 		return compatUsage("--registry and --against-git cannot be combined")
@@ -130,7 +139,7 @@ func runCompatCheck(cmd *cobra.Command, f *compatCheckFlags, args []string) erro
 		if rerr != nil {
 			return &exitError{code: compatExitUsage, err: rerr}
 		}
-		targets, err = compatRegistry(ctx, rc, f.subject, level, args[0])
+		targets, err = compatRegistry(ctx, rc, f.subject, level, args[0], imports)
 	case f.againstGit != "":
 		if level == "" {
 			level = compat.Backward
@@ -138,7 +147,7 @@ func runCompatCheck(cmd *cobra.Command, f *compatCheckFlags, args []string) erro
 		if len(args) == 0 {
 			args = []string{"."}
 		}
-		targets, err = compatGit(ctx, f.againstGit, level, args)
+		targets, err = compatGit(ctx, f.againstGit, level, args, imports)
 	default:
 		if f.subject != "" {
 			return compatUsage("--subject needs --registry")
@@ -149,7 +158,7 @@ func runCompatCheck(cmd *cobra.Command, f *compatCheckFlags, args []string) erro
 		if level == "" {
 			level = compat.Backward
 		}
-		targets = []compat.Target{compatLocal(level, args)}
+		targets = []compat.Target{compatLocal(level, args, imports)}
 	}
 	if err != nil {
 		return err
@@ -180,15 +189,15 @@ func finishCompat(w io.Writer, format string, targets []compat.Target) error {
 	return nil
 }
 
-// loadTarget reads and parses the candidate file.
-func loadCandidate(path string) compat.Target {
+// loadCandidate reads and parses the candidate file.
+func loadCandidate(path string, imports []*compat.Schema) compat.Target {
 	t := compat.Target{Name: path, File: filepath.ToSlash(path)}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Err = err
 		return t
 	}
-	s, err := compat.Parse(data)
+	s, err := compat.ParseWith(data, compat.ParseOptions{Imports: imports})
 	if err != nil {
 		t.Err = err
 		return t
@@ -197,8 +206,26 @@ func loadCandidate(path string) compat.Target {
 	return t
 }
 
-func compatLocal(level compat.Level, files []string) compat.Target {
-	t := loadCandidate(files[len(files)-1])
+// loadReferences parses the --reference files in order, each able to use
+// the types of those before it.
+func loadReferences(files []string) ([]*compat.Schema, error) {
+	var out []*compat.Schema
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, &exitError{code: compatExitUsage, err: fmt.Errorf("--reference: %w", err)}
+		}
+		s, err := compat.ParseWith(data, compat.ParseOptions{Imports: out})
+		if err != nil {
+			return nil, &exitError{code: compatExitUsage, err: fmt.Errorf("--reference %s: %w", f, err)}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func compatLocal(level compat.Level, files []string, imports []*compat.Schema) compat.Target {
+	t := loadCandidate(files[len(files)-1], imports)
 	if t.Err != nil {
 		return t
 	}
@@ -209,7 +236,7 @@ func compatLocal(level compat.Level, files []string) compat.Target {
 			t.Err = err
 			return t
 		}
-		s, err := compat.Parse(data)
+		s, err := compat.ParseWith(data, compat.ParseOptions{Imports: imports})
 		if err != nil {
 			t.Err, t.ErrFile = err, filepath.ToSlash(p)
 			return t
@@ -227,7 +254,7 @@ func compatLocal(level compat.Level, files []string) compat.Target {
 
 // checkGit checks every .avsc file under paths against the same path at
 // ref.
-func compatGit(ctx context.Context, ref string, level compat.Level, paths []string) ([]compat.Target, error) {
+func compatGit(ctx context.Context, ref string, level compat.Level, paths []string, imports []*compat.Schema) ([]compat.Target, error) {
 	if _, err := runGit(ctx, "rev-parse", "--verify", "--quiet", ref+"^{commit}"); err != nil {
 		return nil, &exitError{code: compatExitUsage, err: fmt.Errorf("git ref %q: %w (fetch it first, e.g. git fetch origin; in CI check out with full history)", ref, err)}
 	}
@@ -263,7 +290,7 @@ func compatGit(ctx context.Context, ref string, level compat.Level, paths []stri
 	sort.Strings(files)
 	var out []compat.Target
 	for _, file := range files {
-		t := loadCandidate(file)
+		t := loadCandidate(file, imports)
 		if t.Err != nil {
 			out = append(out, t)
 			continue
@@ -283,7 +310,7 @@ func compatGit(ctx context.Context, ref string, level compat.Level, paths []stri
 			continue
 		}
 		label := ref + ":" + filepath.ToSlash(file)
-		s, err := compat.Parse(old)
+		s, err := compat.ParseWith(old, compat.ParseOptions{Imports: imports})
 		if err != nil {
 			t.Err, t.ErrFile = err, label
 			out = append(out, t)
@@ -310,8 +337,8 @@ func runGit(ctx context.Context, args ...string) ([]byte, error) {
 	return stdout.Bytes(), nil
 }
 
-func compatRegistry(ctx context.Context, rc *srReader, subject string, level compat.Level, file string) ([]compat.Target, error) {
-	t := loadCandidate(file)
+func compatRegistry(ctx context.Context, rc *srReader, subject string, level compat.Level, file string, imports []*compat.Schema) ([]compat.Target, error) {
+	t := loadCandidate(file, imports)
 	t.Name = file + " (subject " + subject + ")"
 	if t.Err != nil {
 		return []compat.Target{t}, nil
@@ -457,7 +484,7 @@ func (c *srReader) level(ctx context.Context, subject string) (compat.Level, err
 // versions returns the subject's versions, oldest first (only the latest
 // when latestOnly); none when the subject does not exist. Existing
 // versions are parsed without validating defaults, as the registry
-// accepted them.
+// accepted them, and with their schema references resolved.
 func (c *srReader) versions(ctx context.Context, subject string, latestOnly bool) ([]compat.Version, error) {
 	var nums []int
 	if err := c.get(ctx, "/subjects/"+url.PathEscape(subject)+"/versions", &nums); err != nil {
@@ -470,30 +497,73 @@ func (c *srReader) versions(ctx context.Context, subject string, latestOnly bool
 	if latestOnly && len(nums) > 1 {
 		nums = nums[len(nums)-1:]
 	}
+	refs := &srRefs{done: make(map[string]*compat.Schema), busy: make(map[string]bool)}
 	var out []compat.Version
 	for _, n := range nums {
-		var ans struct {
-			Schema     string            `json:"schema"`
-			SchemaType string            `json:"schemaType"`
-			References []json.RawMessage `json:"references"`
-			ID         int               `json:"id"`
-		}
-		path := "/subjects/" + url.PathEscape(subject) + "/versions/" + strconv.Itoa(n)
-		if err := c.get(ctx, path, &ans); err != nil {
+		v, err := c.fetchVersion(ctx, subject, n, 0, refs)
+		if err != nil {
 			return nil, err
 		}
-		label := fmt.Sprintf("%s version %d (id %d)", subject, n, ans.ID)
-		if ans.SchemaType != "" && !strings.EqualFold(ans.SchemaType, "AVRO") {
-			return nil, fmt.Errorf("%s is a %s schema, not Avro", label, ans.SchemaType)
-		}
-		if len(ans.References) > 0 {
-			return nil, fmt.Errorf("%s uses schema references, which compat does not resolve yet", label)
-		}
-		s, err := compat.ParseWith([]byte(ans.Schema), compat.ParseOptions{SkipDefaultValidation: true})
-		if err != nil {
-			return nil, fmt.Errorf("%s does not parse: %w", label, err)
-		}
-		out = append(out, compat.Version{Label: label, Schema: s})
+		out = append(out, v)
 	}
 	return out, nil
+}
+
+// maxRefDepth bounds chains of schema references.
+const maxRefDepth = 32
+
+// srRefs caches the referenced schemas of one run by subject and version.
+type srRefs struct {
+	done map[string]*compat.Schema
+	busy map[string]bool // being fetched: a cycle if met again
+}
+
+// fetchVersion fetches and parses subject version n, first fetching the
+// schemas it references (depth-first) so that it can use their types.
+func (c *srReader) fetchVersion(ctx context.Context, subject string, n, depth int, refs *srRefs) (compat.Version, error) {
+	var ans struct {
+		Schema     string `json:"schema"`
+		SchemaType string `json:"schemaType"`
+		ID         int    `json:"id"`
+		References []struct {
+			Name    string `json:"name"`
+			Subject string `json:"subject"`
+			Version int    `json:"version"`
+		} `json:"references"`
+	}
+	path := "/subjects/" + url.PathEscape(subject) + "/versions/" + strconv.Itoa(n)
+	if err := c.get(ctx, path, &ans); err != nil {
+		return compat.Version{}, err
+	}
+	label := fmt.Sprintf("%s version %d (id %d)", subject, n, ans.ID)
+	if ans.SchemaType != "" && !strings.EqualFold(ans.SchemaType, "AVRO") {
+		return compat.Version{}, fmt.Errorf("%s is a %s schema, not Avro", label, ans.SchemaType)
+	}
+	var imports []*compat.Schema
+	for _, r := range ans.References {
+		key := r.Subject + "\x00" + strconv.Itoa(r.Version)
+		if s, ok := refs.done[key]; ok {
+			imports = append(imports, s)
+			continue
+		}
+		if refs.busy[key] {
+			return compat.Version{}, fmt.Errorf("%s: schema references form a cycle through %s version %d", label, r.Subject, r.Version)
+		}
+		if depth >= maxRefDepth {
+			return compat.Version{}, fmt.Errorf("%s: schema references nest deeper than %d", label, maxRefDepth)
+		}
+		refs.busy[key] = true
+		v, err := c.fetchVersion(ctx, r.Subject, r.Version, depth+1, refs)
+		delete(refs.busy, key)
+		if err != nil {
+			return compat.Version{}, fmt.Errorf("%s references %s: %w", label, r.Name, err)
+		}
+		refs.done[key] = v.Schema
+		imports = append(imports, v.Schema)
+	}
+	s, err := compat.ParseWith([]byte(ans.Schema), compat.ParseOptions{SkipDefaultValidation: true, Imports: imports})
+	if err != nil {
+		return compat.Version{}, fmt.Errorf("%s does not parse: %w", label, err)
+	}
+	return compat.Version{Label: label, Schema: s}, nil
 }
