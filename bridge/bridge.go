@@ -74,6 +74,9 @@ func New(cfg *config.Config, opts Options) (*Bridge, error) {
 			Username: r.Username,
 			Password: r.Password.Reveal(),
 			Timeout:  r.Timeout,
+			CAFile:   r.CAFile,
+			// InsecureSkipVerify is validated to apply to https URLs only.
+			InsecureSkipVerify: r.InsecureSkipVerify,
 			OnRetry: func(id, attempt int, err error) {
 				if attempt == 1 || attempt%10 == 0 {
 					b.log.Warn("schema registry look-up failed; retrying (the partition waits)", zap.String("registry", name), zap.Int("schema_id", id), zap.Int("attempt", attempt), zap.Error(err))

@@ -2,6 +2,8 @@ package codec
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +52,11 @@ type RegistryConfig struct {
 	// InitialBackoff and MaxBackoff bound the exponential, jittered pause
 	// between attempts (defaults 200ms and 30s).
 	InitialBackoff, MaxBackoff time.Duration
+	// CAFile is a PEM bundle trusted instead of the system roots for an
+	// https URL. InsecureSkipVerify turns certificate verification off
+	// (testing only).
+	CAFile             string
+	InsecureSkipVerify bool
 	// OnRetry, if set, is called before every pause with the schema id, the
 	// 1-based number of the attempt that failed and its error. It runs on the
 	// fetching goroutine, so it must be quick and safe for concurrent use.
@@ -148,7 +156,16 @@ func NewRegistry(cfg RegistryConfig) (*Registry, error) {
 		cfg.MaxBackoff = cfg.InitialBackoff
 	}
 	base := strings.TrimRight(u.String(), "/")
+	tc, err := RegistryTLS(cfg.CAFile, cfg.InsecureSkipVerify)
+	if err != nil {
+		return nil, fmt.Errorf("codec: schema registry %s: %w", u.Redacted(), err)
+	}
 	httpc := &http.Client{Timeout: cfg.Timeout}
+	if tc != nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = tc
+		httpc.Transport = tr
+	}
 
 	client := srclient.NewSchemaRegistryClient(base, srclient.WithClient(httpc))
 	client.SetCredentials(cfg.Username, cfg.Password)
@@ -488,4 +505,28 @@ func parseSchema(text string, cache *avro.SchemaCache) (avro.Schema, error) {
 		return nil, errors.New("empty schema")
 	}
 	return avro.ParseWithCache(text, "", cache)
+}
+
+// RegistryTLS returns the TLS client settings for a registry reached over
+// https: nil (system roots, verification on) when caFile is empty and
+// insecure is false. caFile is a PEM bundle trusted instead of the system
+// roots; an unreadable file or one without a certificate is an error that
+// names the file.
+func RegistryTLS(caFile string, insecure bool) (*tls.Config, error) {
+	if caFile == "" && !insecure {
+		return nil, nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure} //nolint:gosec // only when configured
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %s holds no PEM certificate", caFile)
+		}
+		tc.RootCAs = pool
+	}
+	return tc, nil
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +22,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/telebridge/telebridge/codec"
 	"github.com/telebridge/telebridge/compat"
 )
 
@@ -382,22 +381,12 @@ func newSRReader(base string, o srOptions) (*srReader, error) {
 	if o.timeout <= 0 {
 		o.timeout = 30 * time.Second
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if o.caFile != "" || o.insecure {
-		tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.insecure} //nolint:gosec // only when configured
-		if o.caFile != "" {
-			pem, err := os.ReadFile(o.caFile)
-			if err != nil {
-				return nil, fmt.Errorf("registry CA file: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("registry CA file %s holds no PEM certificate", o.caFile)
-			}
-			tc.RootCAs = pool
-		}
-		tr.TLSClientConfig = tc
+	tc, err := codec.RegistryTLS(o.caFile, o.insecure)
+	if err != nil {
+		return nil, fmt.Errorf("registry %s: %w", base, err)
 	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = tc
 	return &srReader{base: strings.TrimRight(base, "/"), user: o.user, pass: o.pass, http: &http.Client{Timeout: o.timeout, Transport: tr}}, nil
 }
 
