@@ -288,7 +288,7 @@ func TestJSONAndAvroTopics(t *testing.T) {
 	hot := e.mustDial("acme.avro", "acme", "where", "temp=gt:20;tags=b;", "fields", "id,site/name")
 	e.produce("acme.avro",
 		enc(map[string]any{"id": int64(1), "site": map[string]any{"name": "north"}, "temp": 21.5, "tags": []any{"a", "b"}}),
-		[]byte{0, 0, 0, 0x7f, 0x7f, 1, 2}, // unknown schema id: skipped
+		[]byte{0, 0, 0, 0x7f, 0x7f, 1, 2},            // unknown schema id: skipped
 		append(codec.AppendWire(nil, id, nil), 0xff), // corrupt Avro: skipped
 		enc(map[string]any{"id": int64(2), "site": map[string]any{"name": "south"}, "temp": nil, "tags": []any{}}),
 	)
