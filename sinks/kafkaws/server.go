@@ -44,8 +44,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -266,7 +268,7 @@ func (s *Server) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(s.log)}
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: stdlog.New(quietSemicolons{s.log}, "", 0)}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(s.ln) }()
 	sweep := time.NewTicker(s.tickets.ttl)
@@ -390,6 +392,41 @@ func headerHasToken(h http.Header, name, token string) bool {
 	return false
 }
 
+// rawQuery splits a query string on '&' only: `where` values end their
+// conditions with ';', which net/url no longer treats as part of a value.
+// Names and values are unescaped as in forms ('+' is a space; write %2B for
+// a plus sign); the first occurrence of a name wins; a pair that does not
+// unescape is ignored.
+func rawQuery(raw string) map[string]string {
+	out := map[string]string{}
+	for _, pair := range strings.Split(raw, "&") {
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err1 := url.QueryUnescape(k)
+		v, err2 := url.QueryUnescape(v)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		if _, dup := out[k]; !dup {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// quietSemicolons drops net/http's complaint about ';' in query strings,
+// which this endpoint expects (see rawQuery).
+type quietSemicolons struct{ log *zap.Logger }
+
+func (q quietSemicolons) Write(p []byte) (int, error) {
+	if !strings.Contains(string(p), "URL query contains semicolon") {
+		q.log.Warn(strings.TrimSpace(string(p)))
+	}
+	return len(p), nil
+}
+
 // validTopic reports whether t is a legal Kafka topic name.
 func validTopic(t string) bool {
 	if t == "" || t == "." || t == ".." || len(t) > 249 {
@@ -412,8 +449,8 @@ func (s *Server) handleTopic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	topic := strings.TrimPrefix(r.URL.Path, TopicsPath)
-	q := r.URL.Query()
-	red, err := s.tickets.redeem(q.Get("ticket"))
+	q := rawQuery(r.URL.RawQuery)
+	red, err := s.tickets.redeem(q["ticket"])
 	if err != nil {
 		s.count(func(st *Stats) { st.TicketsRefused++ })
 		status := http.StatusUnauthorized
@@ -428,7 +465,7 @@ func (s *Server) handleTopic(w http.ResponseWriter, r *http.Request) {
 	// handshake: a subscription is made first so that every message
 	// produced after the handshake reaches the client.
 	var reject *closeReq
-	whereText, fieldsText := q.Get("where"), q.Get("fields")
+	whereText, fieldsText := q["where"], q["fields"]
 	where, werr := ParseWhere(whereText)
 	fields, ferr := ParseFields(fieldsText)
 	var fe *FilterError

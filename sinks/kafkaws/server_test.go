@@ -478,3 +478,34 @@ func TestShutdownClosesWith1001(t *testing.T) {
 	go e.srv.Close()
 	expectClose(t, ws, websocket.StatusGoingAway, "server shutting down")
 }
+
+// The reference's example URI, typed as is: ';' and ',' unescaped.
+func TestReferenceExampleURI(t *testing.T) {
+	e := newEnv(t, []string{"acme.example"}, nil)
+	raw := "ws" + strings.TrimPrefix(e.base, "http") + TopicsPath + "acme.example?ticket=" + e.ticket("acme") +
+		"&fields=sensor/status,temperature&where=sensor.status=in:failed,stopped;"
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, raw, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	e.produceJSON("acme.example", `{"sensor":{"status":"ok","id":1},"temperature":20}`, `{"sensor":{"status":"failed","id":2},"temperature":35,"humidity":4}`)
+	if got := mustRead(t, ws); got != `{"sensor":{"status":"failed"},"temperature":35}` {
+		t.Fatalf("got %s", got)
+	}
+}
+
+func TestRawQuery(t *testing.T) {
+	q := rawQuery("ticket=ab&where=a=in:x,y;b=gt:1;&fields=a%2Cb&where=ignored&x&=v&bad=%zz&plus=a+b%2B")
+	want := map[string]string{"ticket": "ab", "where": "a=in:x,y;b=gt:1;", "fields": "a,b", "x": "", "": "v", "plus": "a b+"}
+	if len(q) != len(want) {
+		t.Fatalf("got %v", q)
+	}
+	for k, v := range want {
+		if q[k] != v {
+			t.Errorf("%q = %q, want %q", k, q[k], v)
+		}
+	}
+}
