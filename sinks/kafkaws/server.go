@@ -493,9 +493,12 @@ func (s *Server) handleTopic(w http.ResponseWriter, r *http.Request) {
 			reject = &closeReq{code: CodeInternal, reason: reason(CodeInternal, "cannot consume the topic")}
 		}
 	}
-	if f != nil {
-		defer s.hub.release(f, c)
-	}
+	streaming := false // once true, the streaming goroutine releases f
+	defer func() {
+		if f != nil && !streaming {
+			s.hub.release(f, c)
+		}
+	}()
 
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		// The ticket is the credential, so any origin may connect (a
@@ -526,12 +529,6 @@ func (s *Server) handleTopic(w http.ResponseWriter, r *http.Request) {
 	s.active++
 	s.counters.Accepted++
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.active--
-		s.mu.Unlock()
-		s.conns.Done()
-	}()
 
 	var deadline time.Time
 	if s.cfg.Lifetime > 0 {
@@ -540,9 +537,21 @@ func (s *Server) handleTopic(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.JWTExpiryLimit && !red.jwtExp.IsZero() && (deadline.IsZero() || red.jwtExp.Before(deadline)) {
 		deadline = red.jwtExp
 	}
-	how := c.serve(s.ctx, deadline, s.cfg.PingInterval, s.stopping)
-	if strings.HasPrefix(how, CodeName(CodeSlowConsumer)) {
-		s.count(func(st *Stats) { st.SlowClosed++ })
-	}
-	s.log.Debug("kafka-ws connection ended", zap.String("topic", topic), zap.String("tenant", tenant), zap.Uint64("sent", c.sent.Load()), zap.String("how", how))
+	// Stream on a fresh goroutine and let the HTTP handler return: the
+	// connection is hijacked, and the handler's deep stack and the request
+	// are not kept for the connection's lifetime (about a third less memory
+	// per idle connection). s.conns tracks the goroutine.
+	streaming = true
+	go func() {
+		defer s.conns.Done()
+		defer s.hub.release(f, c)
+		how := c.serve(s.ctx, deadline, s.cfg.PingInterval, s.stopping)
+		s.mu.Lock()
+		s.active--
+		if strings.HasPrefix(how, CodeName(CodeSlowConsumer)) {
+			s.counters.SlowClosed++
+		}
+		s.mu.Unlock()
+		s.log.Debug("kafka-ws connection ended", zap.String("topic", topic), zap.String("tenant", tenant), zap.Uint64("sent", c.sent.Load()), zap.String("how", how))
+	}()
 }
