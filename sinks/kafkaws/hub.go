@@ -19,7 +19,7 @@ import (
 // Timings of a topic feed.
 const (
 	pollTimeoutMs     = 100
-	discoverEvery     = 5 * time.Second
+	defaultDiscover   = 5 * time.Second
 	metadataTimeoutMs = 10_000
 	avroDecodeTimeout = 30 * time.Second
 )
@@ -34,6 +34,8 @@ type hub struct {
 	avro   *codec.AvroDecoder
 	log    *zap.Logger
 	groupB string
+	// discoverEvery is how often each feed looks for new partitions.
+	discoverEvery time.Duration
 
 	mu     sync.Mutex
 	feeds  map[string]*feed
@@ -42,7 +44,7 @@ type hub struct {
 }
 
 func newHub(ctx context.Context, conn map[string]string, reg *codec.Registry, log *zap.Logger) *hub {
-	h := &hub{ctx: ctx, conn: conn, reg: reg, log: log, feeds: map[string]*feed{}, groupB: "telebridge-kafka-ws"}
+	h := &hub{ctx: ctx, conn: conn, reg: reg, log: log, feeds: map[string]*feed{}, groupB: "telebridge-kafka-ws", discoverEvery: defaultDiscover}
 	if reg != nil {
 		h.avro = codec.NewAvroDecoder(reg, nil)
 	}
@@ -227,7 +229,7 @@ func (f *feed) run(ctx context.Context) {
 	}
 	close(f.ready)
 	f.h.log.Debug("kafka-ws topic consumer started", zap.String("topic", f.topic), zap.Int("partitions", len(assigned)))
-	next := time.Now().Add(discoverEvery)
+	next := time.Now().Add(f.h.discoverEvery)
 	for ctx.Err() == nil {
 		switch e := c.Poll(pollTimeoutMs).(type) {
 		case *kafka.Message:
@@ -242,7 +244,7 @@ func (f *feed) run(ctx context.Context) {
 			}
 		}
 		if now := time.Now(); now.After(next) {
-			next = now.Add(discoverEvery)
+			next = now.Add(f.h.discoverEvery)
 			// Partitions (or the topic) that appear after the first
 			// subscription are read from their beginning, so nothing
 			// produced after a subscriber connected is missed.

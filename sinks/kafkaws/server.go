@@ -116,7 +116,8 @@ type Config struct {
 	// Logger receives logs; nil means none.
 	Logger *zap.Logger
 
-	now func() time.Time // tests only
+	now      func() time.Time // tests only
+	discover time.Duration    // tests only: partition discovery interval
 }
 
 // Server is the Kafka WS endpoint.
@@ -205,6 +206,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.hub = newHub(s.ctx, cfg.Kafka, cfg.Registry, log)
+	if cfg.discover > 0 {
+		s.hub.discoverEvery = cfg.discover
+	}
 	return s, nil
 }
 
