@@ -28,12 +28,12 @@ var errHubClosed = errors.New("server is shutting down")
 
 // hub owns one feed (shared Kafka consumer) per topic with subscribers.
 type hub struct {
-	ctx    context.Context // ends when the server stops
-	conn   map[string]string
-	reg    *codec.Registry
-	avro   *codec.AvroDecoder
-	log    *zap.Logger
-	groupB string
+	ctx     context.Context // ends when the server stops
+	conn    map[string]string
+	reg     *codec.Registry
+	avro    *codec.AvroDecoder
+	log     *zap.Logger
+	groupID string
 	// discoverEvery is how often each feed looks for new partitions.
 	discoverEvery time.Duration
 
@@ -44,7 +44,7 @@ type hub struct {
 }
 
 func newHub(ctx context.Context, conn map[string]string, reg *codec.Registry, log *zap.Logger) *hub {
-	h := &hub{ctx: ctx, conn: conn, reg: reg, log: log, feeds: map[string]*feed{}, groupB: "telebridge-kafka-ws", discoverEvery: defaultDiscover}
+	h := &hub{ctx: ctx, conn: conn, reg: reg, log: log, feeds: map[string]*feed{}, groupID: "telebridge-kafka-ws", discoverEvery: defaultDiscover}
 	if reg != nil {
 		h.avro = codec.NewAvroDecoder(reg, nil)
 	}
@@ -192,7 +192,7 @@ func (f *feed) consumerConfig() *kafka.ConfigMap {
 	}
 	// Partitions are assigned explicitly: the group is never joined and
 	// nothing is committed; librdkafka only insists on a group.id.
-	cm["group.id"] = f.h.groupB
+	cm["group.id"] = f.h.groupID
 	cm["enable.auto.commit"] = false
 	cm["enable.auto.offset.store"] = false
 	cm["enable.partition.eof"] = false
@@ -317,7 +317,7 @@ func (f *feed) drainLogs(logs <-chan kafka.LogEvent) {
 func (h *hub) decode(ctx context.Context, value []byte) (v any, raw []byte, err error) {
 	if len(value) > 0 && value[0] == 0 {
 		if h.avro == nil {
-			return nil, nil, errors.New("Confluent Avro value but no registry is configured")
+			return nil, nil, errors.New("value starts with the Confluent Avro magic byte, but kafka_ws has no registry to decode it")
 		}
 		dctx, cancel := context.WithTimeout(ctx, avroDecodeTimeout)
 		defer cancel()
