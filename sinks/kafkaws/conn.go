@@ -14,6 +14,11 @@ import (
 // for this long is treated as dead.
 const writeTimeout = 10 * time.Second
 
+// maxQueueBytes bounds the bytes queued for one connection whatever
+// send_queue says, so a slow client on a topic of large messages cannot
+// hold more than this (payloads shared with other subscribers count fully).
+const maxQueueBytes = 16 << 20
+
 // conn is one WebSocket subscriber. The hub's feed goroutine enqueues
 // encoded messages; the connection's own goroutine (the HTTP handler)
 // writes them, pings, and enforces the lifetime.
@@ -24,9 +29,10 @@ type conn struct {
 	where      *Where
 	fields     *Fields
 
-	queue chan []byte
-	killc chan closeReq // first close request wins
-	sent  atomic.Uint64
+	queue  chan []byte
+	queued atomic.Int64  // bytes in queue
+	killc  chan closeReq // first close request wins
+	sent   atomic.Uint64
 }
 
 type closeReq struct {
@@ -43,12 +49,18 @@ func newConn(queue int, whereText, fieldsText string, where *Where, fields *Fiel
 }
 
 // enqueue hands one encoded message to the connection without ever
-// blocking; when the send queue is full the connection is closed with
-// CodeSlowConsumer instead.
+// blocking; when the send queue is full (in messages, or maxQueueBytes) the
+// connection is closed with CodeSlowConsumer instead.
 func (c *conn) enqueue(b []byte) {
+	if n := c.queued.Add(int64(len(b))); n > maxQueueBytes && n > int64(len(b)) {
+		c.queued.Add(-int64(len(b)))
+		c.kill(CodeSlowConsumer, fmt.Sprintf("send queue over %d MiB; client too slow", maxQueueBytes>>20))
+		return
+	}
 	select {
 	case c.queue <- b:
 	default:
+		c.queued.Add(-int64(len(b)))
 		c.kill(CodeSlowConsumer, fmt.Sprintf("send queue full (%d messages); client too slow", cap(c.queue)))
 	}
 }
@@ -94,6 +106,7 @@ func (c *conn) serve(ctx context.Context, deadline time.Time, ping time.Duration
 		}
 		select {
 		case b := <-c.queue:
+			c.queued.Add(-int64(len(b)))
 			wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 			err := c.ws.Write(wctx, websocket.MessageText, b)
 			cancel()

@@ -112,3 +112,24 @@ func mustCert(t *testing.T, der []byte) *x509.Certificate {
 	}
 	return c
 }
+
+func TestSendQueueBounds(t *testing.T) {
+	c := newConn(4, "", "", nil, nil)
+	for range 4 {
+		c.enqueue([]byte("x"))
+	}
+	c.enqueue([]byte("x"))
+	if r := <-c.killc; r.code != CodeSlowConsumer || !strings.Contains(r.reason, "(4 messages)") {
+		t.Fatalf("count bound: %+v", r)
+	}
+	c = newConn(100, "", "", nil, nil)
+	big := make([]byte, 10<<20)
+	c.enqueue(big) // one message larger than the byte bound alone still goes
+	c.enqueue(big)
+	if r := <-c.killc; r.code != CodeSlowConsumer || !strings.Contains(r.reason, "over 16 MiB") {
+		t.Fatalf("byte bound: %+v", r)
+	}
+	if len(c.queue) != 1 || c.queued.Load() != 10<<20 {
+		t.Fatalf("queue %d messages, %d bytes", len(c.queue), c.queued.Load())
+	}
+}
