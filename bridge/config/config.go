@@ -146,6 +146,7 @@ type Config struct {
 	DeadLetter      DeadLetter
 	ShutdownTimeout time.Duration // drain-and-commit budget on SIGINT/SIGTERM
 	CommitInterval  time.Duration // how often finished offsets are committed
+	KafkaWS         *KafkaWS      // the Kafka WS endpoint; nil when not configured
 
 	// File is the name the configuration was loaded from ("" if none).
 	File string

@@ -13,7 +13,7 @@ import (
 // Allowed keys per mapping, in documentation order. They are functions, not
 // variables, so that the package has no mutable state.
 func topKeys() []string {
-	return []string{"log", "clusters", "registries", "sources", "sinks", "dead_letter", "shutdown_timeout", "commit_interval"}
+	return []string{"log", "clusters", "registries", "sources", "sinks", "dead_letter", "shutdown_timeout", "commit_interval", "kafka_ws"}
 }
 func logKeys() []string { return []string{"level", "format"} }
 func clusterKeys() []string {
@@ -549,6 +549,8 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			d.duration(v, p, &c.ShutdownTimeout)
 		case "commit_interval":
 			d.duration(v, p, &c.CommitInterval)
+		case "kafka_ws":
+			c.KafkaWS = d.kafkaWS(p, v)
 		}
 	})
 	return c
@@ -808,6 +810,7 @@ func (c *Config) applyDefaults() {
 			s.Types = ObjectTypes()
 		}
 	}
+	c.kafkaWSDefaults(m)
 	dur("shutdown_timeout", &c.ShutdownTimeout, DefaultShutdownTimeout)
 	dur("commit_interval", &c.CommitInterval, DefaultCommitInterval)
 }

@@ -101,6 +101,7 @@ func (c *Config) secretValues() []string {
 			}
 		}
 	}
+	out = append(out, c.kafkaWSSecrets()...)
 	out = slices.DeleteFunc(out, func(s string) bool { return s == "" })
 	slices.SortFunc(out, func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b)) })
 	return slices.Compact(out)
@@ -228,6 +229,7 @@ func (r *redactor) config(c *Config) *yaml.Node {
 			"topic", r.str("dead_letter.topic", c.DeadLetter.Topic)),
 		"shutdown_timeout", r.dur("shutdown_timeout", c.ShutdownTimeout),
 		"commit_interval", r.dur("commit_interval", c.CommitInterval),
+		"kafka_ws", r.kafkaWS(c.KafkaWS),
 	)
 }
 

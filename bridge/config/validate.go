@@ -47,6 +47,7 @@ func (c *Config) validate() []*FieldError {
 	v.sources()
 	v.sinks()
 	v.deadLetter()
+	v.kafkaWS()
 	v.positive("shutdown_timeout", int64(c.ShutdownTimeout), "a duration above 0, e.g. 30s")
 	v.positive("commit_interval", int64(c.CommitInterval), "a duration above 0, e.g. 1s")
 	v.loops()
@@ -443,8 +444,8 @@ func (v *validator) sinkNames() (names, shown []string) {
 }
 
 func (v *validator) sources() {
-	if len(v.c.Sources) == 0 {
-		v.add("sources", "at least one source is required")
+	if len(v.c.Sources) == 0 && !v.c.onlyKafkaWS() {
+		v.add("sources", "at least one source is required (or only a kafka_ws section)")
 	}
 	names := map[string]int{}
 	groups := map[[2]string]int{}
@@ -518,8 +519,8 @@ func (v *validator) sources() {
 }
 
 func (v *validator) sinks() {
-	if len(v.c.Sinks) == 0 {
-		v.add("sinks", "at least one sink is required")
+	if len(v.c.Sinks) == 0 && !v.c.onlyKafkaWS() {
+		v.add("sinks", "at least one sink is required (or only a kafka_ws section)")
 	}
 	names := map[string]int{}
 	for i, s := range v.c.Sinks {
@@ -620,6 +621,9 @@ func placeholderProblem(t string) string {
 func (v *validator) deadLetter() {
 	dl := v.c.DeadLetter
 	if dl.Cluster == "" && dl.Topic == "" && !v.m.set["dead_letter.cluster"] && !v.m.set["dead_letter.topic"] {
+		if v.c.onlyKafkaWS() {
+			return
+		}
 		v.add("dead_letter", "required: set cluster and topic for poison input and undeliverable objects")
 		return
 	}

@@ -44,6 +44,7 @@ type demoFlags struct {
 	poisonEvery int
 	configOut   string
 	seed        uint64
+	wsListen    string // Kafka WS endpoint address; "" or busy: a free port
 }
 
 func newDemoCmd(g *globalFlags) *cobra.Command {
@@ -82,6 +83,7 @@ to a file you can copy as a starting point.`,
 	cmd.Flags().IntVar(&f.poisonEvery, "poison-every", 250, "inject one poison message per feed every N messages (0 = none after the first few)")
 	cmd.Flags().StringVar(&f.configOut, "config-out", "", "where to write the config the demo runs (default: a file in the temp directory)")
 	cmd.Flags().Uint64Var(&f.seed, "seed", 1, "simulation seed")
+	cmd.Flags().StringVar(&f.wsListen, "ws-listen", demoWSDefaultAddr, "address of the Kafka WS endpoint (a free port if busy)")
 	return cmd
 }
 
@@ -155,6 +157,7 @@ func runDemo(ctx context.Context, out io.Writer, f *demoFlags, log *zap.Logger) 
 	text := fmt.Sprintf(demoConfig, kafkaSvc.Addr, testkit.KafkaUser, testkit.KafkaPassword,
 		reg.URL(), testkit.RegistryUser, testkit.RegistryPasswd,
 		demoTrackunitTopic, demoMobitoTopic, demoOutputTemplate, demoDeadLetter)
+	text += demoKafkaWSConfig(demoWSListen(f.wsListen))
 	path := f.configOut
 	if path == "" {
 		path = filepath.Join(os.TempDir(), fmt.Sprintf("telebridge-demo-%d.yaml", os.Getpid()))
@@ -184,6 +187,16 @@ Attach kcat from another terminal, e.g.:
 `, kafkaSvc.Addr, testkit.KafkaUser, testkit.KafkaPassword, reg.URL(), testkit.RegistryUser, testkit.RegistryPasswd, schemaID,
 		demoTrackunitTopic, demoMobitoTopic, demoOutputTemplate, demoDeadLetter, path,
 		kafkaSvc.Addr, testkit.KafkaUser, testkit.KafkaPassword)
+	var wg sync.WaitGroup
+	wsCtx, stopWS := context.WithCancel(ctx)
+	defer stopWS()
+	wsURL, err := startDemoKafkaWS(wsCtx, cfg, log, &wg)
+	if err != nil {
+		return err
+	}
+	if err := printKafkaWSExample(out, wsURL); err != nil {
+		return err
+	}
 	if f.duration > 0 {
 		fmt.Fprintf(out, "Running for %s (Ctrl-C stops earlier).\n\n", f.duration)
 	} else {
@@ -199,7 +212,6 @@ Attach kcat from another terminal, e.g.:
 	prodCtx, stopProducing := context.WithCancel(runCtx)
 	defer stopProducing()
 
-	var wg sync.WaitGroup
 	var produced producedCounts
 	wg.Add(1)
 	go func() {
@@ -223,6 +235,7 @@ Attach kcat from another terminal, e.g.:
 	start := time.Now()
 	err = b.Run(runCtx)
 	stopProducing()
+	stopWS()
 	wg.Wait()
 	summary(out, b, &produced, time.Since(start), path)
 	return err

@@ -90,6 +90,13 @@ flushes the sinks, commits the finished offsets and exits 0.`,
 }
 
 func runBridge(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
+	if cfg.KafkaWS != nil {
+		return runWithKafkaWS(ctx, cfg, log)
+	}
+	return runPipeline(ctx, cfg, log)
+}
+
+func runPipeline(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	b, err := bridge.New(cfg, bridge.Options{Logger: log})
 	if err != nil {
 		return err
