@@ -69,20 +69,7 @@ func New(cfg *config.Config, opts Options) (*Bridge, error) {
 		latency:    &latencyHistogram{},
 	}
 	for name, r := range cfg.Registries {
-		reg, err := codec.NewRegistry(codec.RegistryConfig{
-			URL:      r.URL,
-			Username: r.Username,
-			Password: r.Password.Reveal(),
-			Timeout:  r.Timeout,
-			CAFile:   r.CAFile,
-			// InsecureSkipVerify is validated to apply to https URLs only.
-			InsecureSkipVerify: r.InsecureSkipVerify,
-			OnRetry: func(id, attempt int, err error) {
-				if attempt == 1 || attempt%10 == 0 {
-					b.log.Warn("schema registry look-up failed; retrying (the partition waits)", zap.String("registry", name), zap.Int("schema_id", id), zap.Int("attempt", attempt), zap.Error(err))
-				}
-			},
-		})
+		reg, err := newRegistry(r, b.log, "the partition waits")
 		if err != nil {
 			return nil, fmt.Errorf("registry %s: %w", name, err)
 		}
@@ -318,4 +305,24 @@ func (b *Bridge) SourceNames() string {
 		n[i] = s.spec.Name
 	}
 	return strings.Join(n, ", ")
+}
+
+// newRegistry builds the registry client of r. Look-up failures are logged
+// on the first attempt and every tenth after it, with waits saying what
+// waits for the schema meanwhile.
+func newRegistry(r *config.Registry, log *zap.Logger, waits string) (*codec.Registry, error) {
+	return codec.NewRegistry(codec.RegistryConfig{
+		URL:      r.URL,
+		Username: r.Username,
+		Password: r.Password.Reveal(),
+		Timeout:  r.Timeout,
+		CAFile:   r.CAFile,
+		// InsecureSkipVerify is validated to apply to https URLs only.
+		InsecureSkipVerify: r.InsecureSkipVerify,
+		OnRetry: func(id, attempt int, err error) {
+			if attempt == 1 || attempt%10 == 0 {
+				log.Warn("schema registry look-up failed; retrying ("+waits+")", zap.String("registry", r.Name), zap.Int("schema_id", id), zap.Int("attempt", attempt), zap.Error(err))
+			}
+		},
+	})
 }

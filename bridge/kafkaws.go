@@ -33,17 +33,7 @@ func NewKafkaWS(cfg *config.Config, log *zap.Logger) (*kafkaws.Server, error) {
 			return nil, fmt.Errorf("kafka_ws.registry %q is not defined in registries", k.Registry)
 		}
 		var err error
-		reg, err = codec.NewRegistry(codec.RegistryConfig{
-			URL:      r.URL,
-			Username: r.Username,
-			Password: r.Password.Reveal(),
-			Timeout:  r.Timeout,
-			OnRetry: func(id, attempt int, err error) {
-				if attempt == 1 || attempt%10 == 0 {
-					log.Warn("kafka-ws: schema registry look-up failed; retrying (the topic waits)", zap.String("registry", r.Name), zap.Int("schema_id", id), zap.Int("attempt", attempt), zap.Error(err))
-				}
-			},
-		})
+		reg, err = newRegistry(r, log.With(zap.String("component", "kafka-ws")), "the topic waits")
 		if err != nil {
 			return nil, fmt.Errorf("kafka_ws: registry %s: %w", r.Name, err)
 		}
