@@ -88,6 +88,10 @@ const (
 	StatusDelivered AttemptStatus = "delivered"
 	StatusRetrying  AttemptStatus = "failed-will-retry"
 	StatusFailed    AttemptStatus = "failed"
+	// StatusDeadLettered is reported by the bridge, not a sink, once an
+	// object whose attempts were all used is acknowledged by the
+	// dead-letter topic (Topic names it).
+	StatusDeadLettered AttemptStatus = "dead-lettered"
 )
 
 // Attempt describes one delivery attempt of one object to one sink.
@@ -107,6 +111,8 @@ type Attempt struct {
 	AssetID   string
 	Source    SourceRef
 	Payload   []byte
+	// QoS is the MQTT QoS of the publish (MQTT sinks only).
+	QoS int
 }
 
 // Observer receives every delivery attempt. Implementations must be fast
