@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hamba/avro/v2"
 	"go.uber.org/zap"
@@ -48,6 +49,8 @@ type Bridge struct {
 	sources    []*source
 	dlqConn    map[string]string
 	latency    *latencyHistogram
+	attempts   *attemptCounter
+	running    atomic.Bool
 
 	mu  sync.Mutex
 	dlq *deadLetterWriter
@@ -67,6 +70,12 @@ func New(cfg *config.Config, opts Options) (*Bridge, error) {
 		sinkCount:  make(map[string]*sinkCounters),
 		latency:    &latencyHistogram{},
 	}
+	// Every attempt is counted for Stats, then passed to opts.Observer.
+	b.attempts = &attemptCounter{bySink: make(map[string]*[numAttemptStatuses][numTypes]atomic.Uint64), next: opts.Observer}
+	for _, sc := range cfg.Sinks {
+		b.attempts.bySink[sc.Name] = new([numAttemptStatuses][numTypes]atomic.Uint64)
+	}
+	b.opts.Observer = b.attempts
 	for name, r := range cfg.Registries {
 		reg, err := codec.NewRegistry(codec.RegistryConfig{
 			URL:      r.URL,
@@ -205,6 +214,7 @@ func (b *Bridge) sourceSpec(sc *config.Source, routes map[string]*route) (source
 		MaxInFlight:    sc.MaxInFlight,
 		CommitInterval: b.cfg.CommitInterval,
 		DrainTimeout:   b.cfg.ShutdownTimeout,
+		Observer:       b.opts.Observer,
 	}, nil
 }
 
@@ -222,6 +232,8 @@ func (b *Bridge) Run(ctx context.Context) error {
 	b.dlq = dlq
 	b.mu.Unlock()
 
+	b.running.Store(true)
+	defer b.running.Store(false)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make([]error, len(b.sources))
@@ -252,16 +264,37 @@ func (b *Bridge) Run(ctx context.Context) error {
 
 // Stats returns a snapshot of the bridge's counters.
 func (b *Bridge) Stats() Stats {
-	st := Stats{Sources: make(map[string]SourceStats), Sinks: make(map[string]SinkStats)}
+	st := Stats{Sources: make(map[string]SourceStats), Sinks: make(map[string]SinkStats), Registries: make(map[string]codec.RegistryStats)}
 	for _, s := range b.sources {
+		up, reason, lag, inFlight := s.health.snapshot()
 		st.Sources[s.spec.Name] = SourceStats{
-			Consumed: s.counters.consumed.Load(),
-			Poison:   s.counters.poison.Load(),
-			Objects:  s.counters.objects.Load(),
+			Consumed:  s.counters.consumed.Load(),
+			Poison:    s.counters.poison.Load(),
+			Objects:   s.counters.objects.Load(),
+			Connected: up,
+			Reason:    reason,
+			InFlight:  inFlight,
+			Lag:       lag,
 		}
 	}
+	for name, r := range b.registries {
+		st.Registries[name] = r.Stats()
+	}
+	kinds := make(map[string]sinks.Sink, len(b.sinks))
+	for _, sk := range b.sinks {
+		kinds[sk.Name()] = sk
+	}
 	for name, c := range b.sinkCount {
-		ss := SinkStats{Delivered: make(map[schemas.Type]uint64), DeadLettered: c.deadLettered.Load(), Aborted: c.aborted.Load()}
+		ss := SinkStats{Delivered: make(map[schemas.Type]uint64), DeadLettered: c.deadLettered.Load(), Aborted: c.aborted.Load(),
+			Connected: true,
+			Retries:   b.attempts.counts(name, attRetrying), Failed: b.attempts.counts(name, attFailed),
+			DeadLetteredBy: b.attempts.counts(name, attDeadLettered)}
+		if sk := kinds[name]; sk != nil {
+			ss.Kind = sk.Kind()
+			if h, ok := sk.(sinks.Health); ok {
+				ss.Connected, ss.Reason = h.Connected()
+			}
+		}
 		for _, t := range schemas.AllTypes() {
 			n := c.delivered[typeIndex(t)].Load()
 			ss.Delivered[t] = n
@@ -276,6 +309,7 @@ func (b *Bridge) Stats() Stats {
 	b.mu.Unlock()
 	st.LatencyP50 = b.latency.quantile(0.50)
 	st.LatencyP99 = b.latency.quantile(0.99)
+	st.Latency = b.latency.snapshot()
 	return st
 }
 

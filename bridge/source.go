@@ -51,6 +51,8 @@ type sourceSpec struct {
 	// DrainTimeout bounds how long a revoke or shutdown waits for
 	// in-flight deliveries before committing what finished.
 	DrainTimeout time.Duration
+	// Observer receives the bridge's own attempt records (dead-lettered).
+	Observer sinks.Observer
 }
 
 type tpKey struct {
@@ -66,6 +68,7 @@ type source struct {
 	dlq      *deadLetterWriter
 	counters *sourceCounters
 	latency  *latencyHistogram
+	health   *sourceHealth
 
 	consumer *kafka.Consumer
 	lanes    map[tpKey]*lane
@@ -85,6 +88,7 @@ func newSource(spec sourceSpec, log *zap.Logger, dlq *deadLetterWriter, latency 
 		log:       log.With(zap.String("source", spec.Name)),
 		dlq:       dlq,
 		counters:  &sourceCounters{},
+		health:    &sourceHealth{},
 		latency:   latency,
 		lanes:     make(map[tpKey]*lane),
 		paused:    make(map[tpKey]*lane),
@@ -107,6 +111,7 @@ func (s *source) consumerConfig() *kafka.ConfigMap {
 		"queued.max.messages.kbytes":      16384,
 		"enable.partition.eof":            false,
 		"go.application.rebalance.enable": true,
+		"statistics.interval.ms":          int(statsInterval / time.Millisecond),
 	})
 }
 
@@ -144,11 +149,17 @@ func (s *source) run(ctx context.Context) error {
 			s.onMessage(e)
 		case kafka.Error:
 			s.onError(e, th)
+		case *kafka.Stats:
+			s.health.onStats(e.String(), func(topic string, partition int32) bool {
+				_, ok := s.lanes[tpKey{topic, partition}]
+				return ok
+			})
 		}
 		s.resumeDrained()
 		select {
 		case <-commitTick.C:
 			s.commit(s.allKeys())
+			s.health.setInFlight(s.inFlight())
 		default:
 		}
 	}
@@ -198,6 +209,9 @@ func (s *source) onError(e kafka.Error, th *throttle) {
 	if e.IsFatal() {
 		s.fatal = fmt.Errorf("source %s: fatal consumer error: %w", s.spec.Name, e)
 		return
+	}
+	if e.Code() == kafka.ErrAllBrokersDown {
+		s.health.down(e.String())
 	}
 	if ok, n := th.allow("err:"+e.Error(), time.Now()); ok {
 		s.log.Warn("consumer error (retrying)", zap.String("cluster", s.spec.ClusterName), zap.String("error", e.String()), zap.Int("suppressed", n))
@@ -265,6 +279,15 @@ func (s *source) startLane(k tpKey) {
 		defer s.lanesWG.Done()
 		l.run()
 	}()
+}
+
+// inFlight counts the records queued or in flight on every lane.
+func (s *source) inFlight() int {
+	n := 0
+	for _, l := range s.lanes {
+		n += l.load()
+	}
+	return n
 }
 
 func (s *source) allKeys() []tpKey {

@@ -136,3 +136,10 @@ type Sink interface {
 	// rest as Aborted, and releases the sink's resources.
 	Close(ctx context.Context) error
 }
+
+// Health is implemented by sinks that can tell whether they are connected
+// to their destination (used for readiness). Connected returns false with
+// a human-readable reason while disconnected or not yet connected.
+type Health interface {
+	Connected() (ok bool, reason string)
+}

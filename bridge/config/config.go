@@ -146,6 +146,8 @@ type Config struct {
 	DeadLetter      DeadLetter
 	ShutdownTimeout time.Duration // drain-and-commit budget on SIGINT/SIGTERM
 	CommitInterval  time.Duration // how often finished offsets are committed
+	HTTP            HTTP          // health, metrics, API and dashboard listener
+	History         History       // delivery history of every attempt
 
 	// File is the name the configuration was loaded from ("" if none).
 	File string

@@ -13,7 +13,7 @@ import (
 // Allowed keys per mapping, in documentation order. They are functions, not
 // variables, so that the package has no mutable state.
 func topKeys() []string {
-	return []string{"log", "clusters", "registries", "sources", "sinks", "dead_letter", "shutdown_timeout", "commit_interval"}
+	return append([]string{"log", "clusters", "registries", "sources", "sinks", "dead_letter", "shutdown_timeout", "commit_interval"}, monitorSections()...)
 }
 func logKeys() []string { return []string{"level", "format"} }
 func clusterKeys() []string {
@@ -550,6 +550,9 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		case "commit_interval":
 			d.duration(v, p, &c.CommitInterval)
 		}
+		if isMonitorSection(k) {
+			d.monitorSection(c, k, p, v)
+		}
 	})
 	return c
 }
@@ -807,4 +810,5 @@ func (c *Config) applyDefaults() {
 	}
 	dur("shutdown_timeout", &c.ShutdownTimeout, DefaultShutdownTimeout)
 	dur("commit_interval", &c.CommitInterval, DefaultCommitInterval)
+	c.applyMonitorDefaults(m)
 }

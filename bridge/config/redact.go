@@ -217,6 +217,7 @@ func (r *redactor) config(c *Config) *yaml.Node {
 	for i, s := range c.Sinks {
 		sinks.Content = append(sinks.Content, r.sink(joinIndex("sinks", i), s))
 	}
+	httpNode, historyNode := r.monitorNodes(c)
 	return mapping(
 		"log", mapping("level", r.str("log.level", c.Log.Level), "format", r.str("log.format", c.Log.Format)),
 		"clusters", clusters,
@@ -228,6 +229,8 @@ func (r *redactor) config(c *Config) *yaml.Node {
 			"topic", r.str("dead_letter.topic", c.DeadLetter.Topic)),
 		"shutdown_timeout", r.dur("shutdown_timeout", c.ShutdownTimeout),
 		"commit_interval", r.dur("commit_interval", c.CommitInterval),
+		"http", httpNode,
+		"history", historyNode,
 	)
 }
 
