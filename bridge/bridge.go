@@ -50,6 +50,7 @@ type Bridge struct {
 	dlqConn    map[string]string
 	latency    *latencyHistogram
 	attempts   *attemptCounter
+	decoders   map[string][]*codec.AvroDecoder // by registry name
 	running    atomic.Bool
 
 	mu  sync.Mutex
@@ -175,6 +176,10 @@ func (b *Bridge) sourceSpec(sc *config.Source, routes map[string]*route) (source
 			}
 		}
 		dec := codec.NewAvroDecoder(reg, reader)
+		if b.decoders == nil {
+			b.decoders = make(map[string][]*codec.AvroDecoder)
+		}
+		b.decoders[sc.Registry] = append(b.decoders[sc.Registry], dec)
 		decode = dec.Decode
 	default:
 		decode = func(_ context.Context, value []byte) (any, int, error) {
@@ -278,7 +283,13 @@ func (b *Bridge) Stats() Stats {
 		}
 	}
 	for name, r := range b.registries {
-		st.Registries[name] = r.Stats()
+		rs := r.Stats()
+		// The decoders' resolved-schema caches answer before the
+		// registry's; their hits are cache hits too.
+		for _, d := range b.decoders[name] {
+			rs.Hits += d.CacheHits()
+		}
+		st.Registries[name] = rs
 	}
 	kinds := make(map[string]sinks.Sink, len(b.sinks))
 	for _, sk := range b.sinks {
