@@ -22,7 +22,8 @@ type Publisher interface {
 type RecorderOptions struct {
 	// QueueSize bounds the records waiting for the writer (default 65536).
 	QueueSize int
-	// BatchSize caps the records per transaction (default 2000).
+	// BatchSize caps the records per transaction and segment (default
+	// 8192).
 	BatchSize int
 	// FlushInterval is the longest a record waits for its batch (default
 	// 200ms).
@@ -86,7 +87,7 @@ func NewRecorder(store *Store, opts RecorderOptions) *Recorder {
 		opts.QueueSize = 65536
 	}
 	if opts.BatchSize <= 0 {
-		opts.BatchSize = 2000
+		opts.BatchSize = 8192
 	}
 	if opts.FlushInterval <= 0 {
 		opts.FlushInterval = 200 * time.Millisecond

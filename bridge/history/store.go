@@ -11,48 +11,30 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go)
 )
 
-// schemaSQL creates the attempts table and the indexes the queries use.
-// auto_vacuum must be chosen before the first table exists; it lets size
-// retention give freed pages back to the file system.
+// schemaSQL creates the segments table (see segment.go) and the meta
+// table holding the next record id. auto_vacuum must be chosen before the
+// first table exists; it lets size retention give freed pages back.
 const schemaSQL = `
 PRAGMA auto_vacuum = INCREMENTAL;
-CREATE TABLE IF NOT EXISTS attempts (
-	id                INTEGER PRIMARY KEY AUTOINCREMENT,
-	time              INTEGER NOT NULL,
-	sink              TEXT    NOT NULL,
-	kind              TEXT    NOT NULL,
-	topic             TEXT    NOT NULL,
-	partition         INTEGER NOT NULL,
-	offset            INTEGER NOT NULL,
-	qos               INTEGER,
-	status            TEXT    NOT NULL,
-	error             TEXT    NOT NULL,
-	attempt           INTEGER NOT NULL,
-	latency_us        INTEGER NOT NULL,
-	event_id          TEXT    NOT NULL,
-	type              TEXT    NOT NULL,
-	asset_id          TEXT    NOT NULL,
-	source_topic      TEXT    NOT NULL,
-	source_partition  INTEGER NOT NULL,
-	source_offset     INTEGER NOT NULL,
-	payload_size      INTEGER NOT NULL,
-	payload           BLOB,
-	payload_truncated INTEGER NOT NULL
+CREATE TABLE IF NOT EXISTS segments (
+	first_id INTEGER PRIMARY KEY,
+	count    INTEGER NOT NULL,
+	min_time INTEGER NOT NULL,
+	max_time INTEGER NOT NULL,
+	statuses INTEGER NOT NULL,
+	types    INTEGER NOT NULL,
+	sinks    TEXT    NOT NULL,
+	bloom    BLOB    NOT NULL,
+	data     BLOB    NOT NULL
 );
-CREATE INDEX IF NOT EXISTS attempts_time   ON attempts(time);
-CREATE INDEX IF NOT EXISTS attempts_event  ON attempts(event_id, sink);
-CREATE INDEX IF NOT EXISTS attempts_sink   ON attempts(sink, id);
-CREATE INDEX IF NOT EXISTS attempts_status ON attempts(status, id);
-CREATE INDEX IF NOT EXISTS attempts_type   ON attempts(type, id);
-CREATE INDEX IF NOT EXISTS attempts_asset  ON attempts(asset_id, id);
+CREATE INDEX IF NOT EXISTS segments_max_time ON segments(max_time);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('next_id', 1);
 `
-
-const insertSQL = `INSERT INTO attempts (time, sink, kind, topic, partition, offset, qos, status, error, attempt, latency_us,
-	event_id, type, asset_id, source_topic, source_partition, source_offset, payload_size, payload, payload_truncated)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // Store is a delivery-history database file. It is safe for concurrent
 // use; writes are expected from one Recorder.
@@ -60,6 +42,7 @@ type Store struct {
 	db       *sql.DB
 	path     string
 	readOnly bool
+	raw, buf []byte // encoding buffers of Insert (one writer)
 }
 
 // Open opens (creating it and its directory if needed) the store at path
@@ -99,13 +82,13 @@ func OpenReadOnly(path string) (*Store, error) {
 		return nil, fmt.Errorf("history store %s: %w", path, err)
 	}
 	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'attempts'`).Scan(&n); err != nil {
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'segments'`).Scan(&n); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("history store %s: %w", path, err)
 	}
 	if n == 0 {
 		_ = db.Close()
-		return nil, fmt.Errorf("history store %s: not a telebridge history database (no attempts table)", path)
+		return nil, fmt.Errorf("history store %s: not a telebridge history database (no segments table)", path)
 	}
 	return &Store{db: db, path: path, readOnly: true}, nil
 }
@@ -125,7 +108,8 @@ func (s *Store) Path() string { return s.path }
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Insert writes recs in one transaction and sets their IDs.
+// Insert writes recs as one segment in one transaction and sets their
+// IDs (consecutive, increasing across calls).
 func (s *Store) Insert(ctx context.Context, recs []Record) error {
 	if len(recs) == 0 {
 		return nil
@@ -135,33 +119,28 @@ func (s *Store) Insert(ctx context.Context, recs []Record) error {
 		return fmt.Errorf("history store %s: begin: %w", s.path, err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	st, err := tx.PrepareContext(ctx, insertSQL)
-	if err != nil {
-		return fmt.Errorf("history store %s: prepare insert: %w", s.path, err)
+	var next int64
+	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'next_id'`).Scan(&next); err != nil {
+		return fmt.Errorf("history store %s: read next id: %w", s.path, err)
 	}
-	defer st.Close()
-	for i := range recs {
-		r := &recs[i]
-		var qos any
-		if r.QoS != nil {
-			qos = *r.QoS
-		}
-		var payload any
-		if r.Payload != nil {
-			payload = r.Payload
-		}
-		res, err := st.ExecContext(ctx, r.Time.UnixNano(), r.Sink, r.Kind, r.Topic, r.Partition, r.Offset, qos,
-			r.Status, r.Error, r.Attempt, r.Latency.Microseconds(), r.EventID, r.Type, r.AssetID,
-			r.SourceTopic, r.SourcePartition, r.SourceOffset, r.PayloadSize, payload, r.PayloadTruncated)
-		if err != nil {
-			return fmt.Errorf("history store %s: insert: %w", s.path, err)
-		}
-		if id, err := res.LastInsertId(); err == nil {
-			r.ID = id
-		}
+	sum := summarize(recs)
+	s.raw = encodeSegment(s.raw[:0], recs)
+	s.buf = s2.Encode(s.buf[:cap(s.buf)], s.raw)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO segments (first_id, count, min_time, max_time, statuses, types, sinks, bloom, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, next, len(recs), sum.minTime, sum.maxTime, sum.statuses, sum.types, sum.sinks, []byte(sum.bloom), s.buf); err != nil {
+		return fmt.Errorf("history store %s: insert: %w", s.path, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'next_id'`, next+int64(len(recs))); err != nil {
+		return fmt.Errorf("history store %s: update next id: %w", s.path, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("history store %s: commit: %w", s.path, err)
+	}
+	for i := range recs {
+		recs[i].ID = next + int64(i)
+	}
+	if cap(s.raw) > 8<<20 {
+		s.raw, s.buf = nil, nil // do not keep huge buffers after an unusual batch
 	}
 	return nil
 }
@@ -185,25 +164,37 @@ func (s *Store) Size(ctx context.Context) (int64, error) {
 // Count returns the number of records.
 func (s *Store) Count(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM attempts`).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(count), 0) FROM segments`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("history store %s: count: %w", s.path, err)
 	}
 	return n, nil
 }
 
-// Prune deletes records older than now-maxAge (maxAge > 0), then the
-// oldest records until the used size is at most 90% of maxSize
-// (maxSize > 0), and returns freed pages to the file system. It returns the
-// number of records deleted.
+// Prune deletes the segments whose newest record is older than
+// now-maxAge (maxAge > 0), then the oldest segments until the used size is
+// at most 90% of maxSize (maxSize > 0), and returns freed pages to the file
+// system. It returns the number of records deleted. Records are deleted a
+// segment (one write batch) at a time.
 func (s *Store) Prune(ctx context.Context, now time.Time, maxAge time.Duration, maxSize int64) (int64, error) {
 	var deleted int64
-	if maxAge > 0 {
-		res, err := s.db.ExecContext(ctx, `DELETE FROM attempts WHERE time < ?`, now.Add(-maxAge).UnixNano())
-		if err != nil {
-			return 0, fmt.Errorf("history store %s: prune by age: %w", s.path, err)
+	del := func(where string, args ...any) error {
+		var n int64
+		if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(count), 0) FROM segments WHERE `+where, args...).Scan(&n); err != nil {
+			return err
 		}
-		n, _ := res.RowsAffected()
+		if n == 0 {
+			return nil
+		}
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM segments WHERE `+where, args...); err != nil {
+			return err
+		}
 		deleted += n
+		return nil
+	}
+	if maxAge > 0 {
+		if err := del(`max_time < ?`, now.Add(-maxAge).UnixNano()); err != nil {
+			return deleted, fmt.Errorf("history store %s: prune by age: %w", s.path, err)
+		}
 	}
 	if maxSize > 0 {
 		for range 8 {
@@ -214,20 +205,14 @@ func (s *Store) Prune(ctx context.Context, now time.Time, maxAge time.Duration, 
 			if used <= maxSize {
 				break
 			}
-			count, err := s.Count(ctx)
-			if err != nil || count == 0 {
+			var segs int64
+			if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM segments`).Scan(&segs); err != nil || segs == 0 {
 				return deleted, err
 			}
-			target := float64(maxSize) * 0.9
-			k := int64(float64(count) * (1 - target/float64(used)))
-			k = max(k, 1)
-			res, err := s.db.ExecContext(ctx,
-				`DELETE FROM attempts WHERE id <= (SELECT id FROM attempts ORDER BY id LIMIT 1 OFFSET ?)`, k-1)
-			if err != nil {
+			k := max(int64(float64(segs)*(1-float64(maxSize)*0.9/float64(used))), 1)
+			if err := del(`first_id <= (SELECT first_id FROM segments ORDER BY first_id LIMIT 1 OFFSET ?)`, k-1); err != nil {
 				return deleted, fmt.Errorf("history store %s: prune by size: %w", s.path, err)
 			}
-			n, _ := res.RowsAffected()
-			deleted += n
 		}
 	}
 	if deleted > 0 {
@@ -277,11 +262,9 @@ const (
 	MaxLimit     = 1000
 )
 
-const selectColumns = `id, time, sink, kind, topic, partition, offset, qos, status, error, attempt, latency_us,
-	event_id, type, asset_id, source_topic, source_partition, source_offset, payload_size, payload_truncated`
-
 // Query returns one page of records matching q, newest first (or oldest
-// first when q.After is set).
+// first when q.After is set). Segments whose summary rules the filter out
+// are skipped without being read.
 func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 	if q.Before != 0 && q.After != 0 {
 		return Page{}, errors.New("history query: before and after cannot be combined")
@@ -295,72 +278,121 @@ func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 			return Page{}, fmt.Errorf("history query: unknown status %q (allowed: %s)", st, strings.Join(Statuses(), ", "))
 		}
 	}
+	f := &q.Filter
+	statusMask, typeMask := maskOf(f.Statuses, statusBit), maskOf(f.Types, typeBit)
 	var where []string
 	var args []any
-	in := func(col string, vals []string) {
-		if len(vals) == 0 {
-			return
-		}
-		where = append(where, col+" IN ("+strings.TrimSuffix(strings.Repeat("?,", len(vals)), ",")+")")
-		for _, v := range vals {
-			args = append(args, v)
-		}
+	if !f.Since.IsZero() {
+		where = append(where, "max_time >= ?")
+		args = append(args, f.Since.UnixNano())
 	}
-	in("sink", q.Sinks)
-	in("status", q.Statuses)
-	in("type", q.Types)
-	if q.AssetID != "" {
-		where = append(where, "asset_id = ?")
-		args = append(args, q.AssetID)
-	}
-	if q.EventID != "" {
-		where = append(where, "event_id = ?")
-		args = append(args, q.EventID)
-	}
-	if !q.Since.IsZero() {
-		where = append(where, "time >= ?")
-		args = append(args, q.Since.UnixNano())
-	}
-	if !q.Until.IsZero() {
-		where = append(where, "time < ?")
-		args = append(args, q.Until.UnixNano())
+	if !f.Until.IsZero() {
+		where = append(where, "min_time < ?")
+		args = append(args, f.Until.UnixNano())
 	}
 	order := "DESC"
 	switch {
 	case q.Before != 0:
-		where = append(where, "id < ?")
+		where = append(where, "first_id < ?")
 		args = append(args, q.Before)
 	case q.After != 0:
-		where = append(where, "id > ?")
+		where = append(where, "first_id + count - 1 > ?")
 		args = append(args, q.After)
 		order = "ASC"
 	}
-	cols := selectColumns
-	if q.Payloads {
-		cols += ", payload"
-	}
-	stmt := "SELECT " + cols + " FROM attempts"
+	stmt := "SELECT first_id, count, min_time, max_time, statuses, types, sinks, bloom FROM segments"
 	if len(where) > 0 {
 		stmt += " WHERE " + strings.Join(where, " AND ")
 	}
-	stmt += " ORDER BY id " + order + " LIMIT ?"
-	args = append(args, q.Limit+1)
-	recs, err := s.selectRecords(ctx, stmt, q.Payloads, args...)
+	stmt += " ORDER BY first_id " + order
+	var out []Record
+	err := s.scan(ctx, stmt, args, func(seg *segmentSummary) (bool, error) {
+		if !seg.mayMatch(f, statusMask, typeMask) {
+			return true, nil
+		}
+		recs, err := s.segmentRecords(ctx, seg.firstID, q.Payloads, func(r *Record) bool {
+			return f.matches(r) && (q.Before == 0 || r.ID < q.Before) && (q.After == 0 || r.ID > q.After)
+		})
+		if err != nil {
+			return false, err
+		}
+		if order == "DESC" {
+			for i := len(recs) - 1; i >= 0 && len(out) <= q.Limit; i-- {
+				out = append(out, recs[i])
+			}
+		} else {
+			for i := 0; i < len(recs) && len(out) <= q.Limit; i++ {
+				out = append(out, recs[i])
+			}
+		}
+		return len(out) <= q.Limit, nil
+	})
 	if err != nil {
 		return Page{}, err
 	}
-	p := Page{Records: recs}
-	if len(recs) > q.Limit {
-		p.Records = recs[:q.Limit]
+	p := Page{Records: out}
+	if len(out) > q.Limit {
+		p.Records = out[:q.Limit]
 		p.Next = p.Records[q.Limit-1].ID
 	} else if q.After != 0 {
 		// Following: the next poll continues after the newest record seen.
 		p.Next = q.After
-		if len(recs) > 0 {
-			p.Next = recs[len(recs)-1].ID
+		if len(out) > 0 {
+			p.Next = out[len(out)-1].ID
 		}
 	}
 	return p, nil
+}
+
+// scan runs a segment-summary query and calls fn for each row until fn
+// returns false or an error.
+func (s *Store) scan(ctx context.Context, stmt string, args []any, fn func(*segmentSummary) (bool, error)) error {
+	rows, err := s.db.QueryContext(ctx, stmt, args...)
+	if err != nil {
+		return fmt.Errorf("history store %s: query: %w", s.path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seg segmentSummary
+		var bl []byte
+		if err := rows.Scan(&seg.firstID, &seg.count, &seg.minTime, &seg.maxTime, &seg.statuses, &seg.types, &seg.sinks, &bl); err != nil {
+			return fmt.Errorf("history store %s: read segment: %w", s.path, err)
+		}
+		seg.bloom = bloom(bl)
+		more, err := fn(&seg)
+		if err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("history store %s: query: %w", s.path, err)
+	}
+	return nil
+}
+
+// segmentRecords reads and decodes one segment. A segment deleted by
+// retention in the meantime yields no records.
+func (s *Store) segmentRecords(ctx context.Context, firstID int64, payloads bool, keep func(*Record) bool) ([]Record, error) {
+	var data []byte
+	err := s.db.QueryRowContext(ctx, `SELECT data FROM segments WHERE first_id = ?`, firstID).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("history store %s: read segment %d: %w", s.path, firstID, err)
+	}
+	raw, err := s2.Decode(nil, data)
+	if err != nil {
+		return nil, fmt.Errorf("history store %s: segment %d: %w", s.path, firstID, err)
+	}
+	recs, err := decodeSegment(raw, firstID, payloads, keep)
+	if err != nil {
+		return nil, fmt.Errorf("history store %s: segment %d: %w", s.path, firstID, err)
+	}
+	return recs, nil
 }
 
 func validStatus(s string) bool {
@@ -375,7 +407,16 @@ func validStatus(s string) bool {
 // Event returns every attempt recorded for eventID, grouped by sink, with
 // the newest payload. It returns ErrNotFound when there is none.
 func (s *Store) Event(ctx context.Context, eventID string) (*Event, error) {
-	recs, err := s.selectRecords(ctx, "SELECT "+selectColumns+", payload FROM attempts WHERE event_id = ? ORDER BY id ASC LIMIT 10000", true, eventID)
+	var recs []Record
+	err := s.scan(ctx, "SELECT first_id, count, min_time, max_time, statuses, types, sinks, bloom FROM segments ORDER BY first_id ASC", nil,
+		func(seg *segmentSummary) (bool, error) {
+			if !seg.bloom.mayHave('e', eventID) {
+				return true, nil
+			}
+			got, err := s.segmentRecords(ctx, seg.firstID, true, func(r *Record) bool { return r.EventID == eventID })
+			recs = append(recs, got...)
+			return len(recs) < 10000, err
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -413,39 +454,3 @@ func (s *Store) Event(ctx context.Context, eventID string) (*Event, error) {
 
 // ErrNotFound is returned (wrapped) by Event when nothing was recorded.
 var ErrNotFound = errors.New("not found")
-
-func (s *Store) selectRecords(ctx context.Context, stmt string, payload bool, args ...any) ([]Record, error) {
-	rows, err := s.db.QueryContext(ctx, stmt, args...)
-	if err != nil {
-		return nil, fmt.Errorf("history store %s: query: %w", s.path, err)
-	}
-	defer rows.Close()
-	var out []Record
-	for rows.Next() {
-		var r Record
-		var ts, latUS int64
-		var qos sql.NullInt64
-		var trunc bool
-		dest := []any{&r.ID, &ts, &r.Sink, &r.Kind, &r.Topic, &r.Partition, &r.Offset, &qos, &r.Status, &r.Error, &r.Attempt, &latUS,
-			&r.EventID, &r.Type, &r.AssetID, &r.SourceTopic, &r.SourcePartition, &r.SourceOffset, &r.PayloadSize, &trunc}
-		if payload {
-			dest = append(dest, &r.Payload)
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("history store %s: read record: %w", s.path, err)
-		}
-		r.Time = time.Unix(0, ts).UTC()
-		r.Latency = time.Duration(latUS) * time.Microsecond
-		r.LatencyMillis = float64(latUS) / 1000
-		r.PayloadTruncated = trunc
-		if qos.Valid {
-			q := int(qos.Int64)
-			r.QoS = &q
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("history store %s: query: %w", s.path, err)
-	}
-	return out, nil
-}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"encoding/hex"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -115,8 +117,12 @@ func TestStoreQueryFilters(t *testing.T) {
 func TestStorePagination(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
-	if err := s.Insert(ctx, sample(time.Now())); err != nil {
-		t.Fatal(err)
+	// Three write batches, so pages cross segment boundaries.
+	recs := sample(time.Now())
+	for _, b := range [][2]int{{0, 2}, {2, 5}, {5, 7}} {
+		if err := s.Insert(ctx, recs[b[0]:b[1]]); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var ids []int64
 	q := Query{Limit: 3}
@@ -224,8 +230,11 @@ func TestRetentionByAge(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
 	now := time.Now()
-	if err := s.Insert(ctx, sample(now.Add(-5*time.Hour))); err != nil { // minutes 0..122 after base
-		t.Fatal(err)
+	// One write batch (segment) per record: retention works per segment.
+	for _, r := range sample(now.Add(-5 * time.Hour)) { // minutes 0..122 after base
+		if err := s.Insert(ctx, []Record{r}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	n, err := s.Prune(ctx, now, 3*time.Hour+30*time.Minute, 0)
 	if err != nil {
@@ -245,14 +254,20 @@ func TestRetentionByAge(t *testing.T) {
 func TestRetentionBySize(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
-	big := strings.Repeat("x", 900)
+	rng := rand.New(rand.NewPCG(1, 2))
 	var recs []Record
 	for i := range 5000 {
+		big := make([]byte, 450) // incompressible, like many distinct payloads
+		for j := range big {
+			big[j] = byte(rng.UintN(256))
+		}
 		recs = append(recs, FromAttempt(&sinks.Attempt{Time: time.Now(), Sink: "k", Kind: "kafka", Status: sinks.StatusDelivered,
-			EventID: fmt.Sprint("e", i), Type: "location", Payload: []byte(`{"x":"` + big + `"}`)}, 4096))
+			EventID: fmt.Sprint("e", i), Type: "location", Payload: []byte(`{"x":"` + hex.EncodeToString(big) + `"}`)}, 4096))
 	}
-	if err := s.Insert(ctx, recs); err != nil {
-		t.Fatal(err)
+	for i := 0; i < len(recs); i += 100 {
+		if err := s.Insert(ctx, recs[i:i+100]); err != nil {
+			t.Fatal(err)
+		}
 	}
 	before, _ := s.Size(ctx)
 	const limit = 1 << 20
