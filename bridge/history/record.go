@@ -107,6 +107,11 @@ func FromAttempt(a *sinks.Attempt, maxPayload int) Record {
 	if r.Time.IsZero() {
 		r.Time = time.Now()
 	}
+	if a.Status != sinks.StatusDelivered {
+		// Only a delivered record has an offset; what a client reports
+		// for a failed attempt is meaningless.
+		r.Offset = -1
+	}
 	if a.Kind == "mqtt" {
 		q := a.QoS
 		r.QoS = &q

@@ -69,6 +69,7 @@ func NewServer(b *bridge.Bridge, rec *history.Recorder, store *history.Store, lo
 	mux.HandleFunc("GET /api/v1/status", s.status)
 	mux.HandleFunc("GET /api/v1/deliveries", s.deliveries)
 	mux.HandleFunc("GET /api/v1/deliveries/{id}", s.delivery)
+	mux.HandleFunc("GET /api/v1/deliveries/{id}/payload", s.payload)
 	mux.HandleFunc("GET /api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API endpoint: "+r.Method+" "+r.URL.Path+" (see /api/v1/status, /api/v1/deliveries, /api/v1/deliveries/{eventId})")
 	})
@@ -277,4 +278,33 @@ func (s *Server) delivery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, ev)
+}
+
+// payload answers the newest recorded payload of an eventId as it was
+// sent (application/json), byte for byte: large integers keep every digit.
+func (s *Server) payload(w http.ResponseWriter, r *http.Request) {
+	if s.store == nil {
+		writeError(w, http.StatusServiceUnavailable, historyOff)
+		return
+	}
+	id := r.PathValue("id")
+	ev, err := s.store.Event(r.Context(), id)
+	switch {
+	case errors.Is(err, history.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no delivery recorded for eventId "+strconv.Quote(id))
+		return
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	case ev.Payload == nil:
+		writeError(w, http.StatusNotFound, "no payload recorded for eventId "+strconv.Quote(id)+" (history.payloads.enabled is false)")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if ev.PayloadTruncated {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("X-Telebridge-Payload-Truncated", "true")
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(ev.Payload)
 }
