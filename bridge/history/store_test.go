@@ -2,9 +2,9 @@ package history
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
