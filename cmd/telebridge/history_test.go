@@ -7,13 +7,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/telebridge/telebridge/bridge/history"
 	"github.com/telebridge/telebridge/internal/scenario"
@@ -201,5 +206,47 @@ func TestHistoryFollow(t *testing.T) {
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("follow after SIGINT: %v (%s)", err, errb.String())
+	}
+}
+
+// TestDemoServesDashboard checks that the demo prints the dashboard URL and
+// serves the dashboard, the status API and a growing delivery history.
+func TestDemoServesDashboard(t *testing.T) {
+	var out bytes.Buffer
+	w := &syncWriter{w: &out}
+	f := &demoFlags{duration: 10 * time.Second, rate: 20, machines: 2, vehicles: 2, poisonEvery: 0, seed: 1, configOut: filepath.Join(t.TempDir(), "demo.yaml")}
+	done := make(chan error, 1)
+	go func() { done <- runDemo(context.Background(), w, f, zap.NewNop()) }()
+	var base string
+	re := regexp.MustCompile(`dashboard\s+(http://127\.0\.0\.1:\d+)/`)
+	waitUntil(t, 60*time.Second, "the dashboard URL", func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+			return true
+		}
+		return false
+	})
+	waitUntil(t, 30*time.Second, "delivered attempts in the history API", func() bool {
+		resp, err := http.Get(base + "/api/v1/deliveries?status=delivered&limit=1")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var p history.Page
+		return json.NewDecoder(resp.Body).Decode(&p) == nil && len(p.Records) == 1
+	})
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "Delivery history") {
+		t.Fatalf("dashboard: %d", resp.StatusCode)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("demo: %v", err)
 	}
 }
