@@ -11,9 +11,11 @@ import (
 )
 
 func benchRecords(n int) []Record {
-	payload := []byte(`{"assetId":"5dec1dde-0c84-4b16-b150-b9891a9e2297","recordId":123456789,"time":"2026-11-22T06:00:00Z","latitude":55.1234,"longitude":12.5678,"eventId":"f64dc232-a314-5377-ada8-19e8cda28a44"}`)
 	out := make([]Record, n)
 	for i := range out {
+		// Distinct payloads, like real positions and ids.
+		payload := fmt.Appendf(nil, `{"id":%d,"assetId":"5dec1dde-0c84-4b16-b150-%012d","ownerId":"fleet-01","whenCreated":"2026-11-22T06:%02d:%02d.%03dZ","latitude":%.14f,"longitude":%.14f,"altitude":%d,"heading":%d}`,
+			uint64(i)*2654435761%(1<<62), i%97, i%60, (i/60)%60, i%1000, 52+float64(i%1000)/997, 21+float64(i%7919)/7919, i%300, i%360)
 		out[i] = FromAttempt(&sinks.Attempt{Time: time.Now(), Sink: "globe-tracker", Kind: "kafka", Topic: "globe-tracker.events.location",
 			Partition: 2, Offset: int64(i), Status: sinks.StatusDelivered, Number: 1, Latency: time.Millisecond,
 			EventID: fmt.Sprintf("f64dc232-a314-5377-ada8-%012d", i), Type: "location", AssetID: "5dec1dde-0c84-4b16-b150-b9891a9e2297",
