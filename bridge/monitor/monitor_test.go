@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/telebridge/telebridge/bridge/config"
 	"github.com/telebridge/telebridge/bridge/history"
 	"github.com/telebridge/telebridge/bridge/monitor"
 	"github.com/telebridge/telebridge/internal/scenario"
@@ -171,6 +173,7 @@ func TestHistoryAPIAndMetricsFromARealRun(t *testing.T) {
 	for q, want := range map[string]string{
 		"status=failedd":  "failedd",
 		"since=yesterday": "since:",
+		"type=locaton":    `type \"locaton\": allowed: asset, location`,
 		"limit=-1":        "limit:",
 	} {
 		code, body := get(t, base+"/api/v1/deliveries?"+q)
@@ -302,3 +305,83 @@ func matches(m *dto.Metric, labels map[string]string) bool {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestNotReadyAndHistoryOff: with every broker unreachable, /readyz says
+// 503 and names each source and sink; with history off, the deliveries
+// API says so.
+func TestNotReadyAndHistoryOff(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+clusters: {k: {bootstrap_servers: "127.0.0.1:1"}}
+sources: [{name: mo, cluster: k, topics: [mo], profile: mobito}]
+sinks: [{name: out, type: kafka, cluster: k, topic: "o.{type}"}]
+dead_letter: {cluster: k, topic: dlq}
+http: {listen: "127.0.0.1:0"}
+history: {enabled: false}
+`), filepath.Join(t.TempDir(), "down.yaml"), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := monitor.Start(cfg, monitor.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	// After the first statistics the reasons name the brokers' state.
+	waitFor(t, 20*time.Second, "broker states in /readyz", func() bool {
+		code, body := get(t, svc.URL+"/readyz")
+		if code != http.StatusServiceUnavailable {
+			t.Fatalf("readyz with no broker: %d %s", code, body)
+		}
+		return strings.Contains(body, "source mo: ") && strings.Contains(body, "sink out: ") && !strings.Contains(body, "waiting for the first")
+	})
+	code, body := get(t, svc.URL+"/api/v1/deliveries")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "history is disabled") {
+		t.Fatalf("deliveries with history off: %d %s", code, body)
+	}
+	var st monitor.Status
+	getJSON(t, svc.URL+"/api/v1/status", &st)
+	if st.Ready || st.History != nil || len(st.Sinks) != 1 || st.Sinks[0].Connected {
+		t.Fatalf("status: %+v", st)
+	}
+	if code, body := get(t, svc.URL+"/metrics"); code != 200 || !strings.Contains(body, "telebridge_ready 0") || strings.Contains(body, "telebridge_history_records_total") {
+		t.Fatalf("metrics: %d", code)
+	}
+}
+
+// TestHistoryTopic: with history.topic set, every record is also published
+// as JSON to the topic.
+func TestHistoryTopic(t *testing.T) {
+	sc, err := scenario.Start(scenario.Options{Dir: t.TempDir(), HistoryTopic: "telebridge.delivery-results"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sc.Stop() })
+	if err := sc.Produce(context.Background(), 2); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 90*time.Second, "settled", sc.Settled)
+	n := int(sc.Service.Recorder.Stats().Recorded)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	recs, err := sc.Kafka.ReadTopic(ctx, "telebridge.delivery-results", n)
+	if err != nil {
+		t.Fatalf("read %d records: %v", n, err)
+	}
+	statuses := map[string]int{}
+	for _, kr := range recs {
+		var r history.Record
+		if err := json.Unmarshal(kr.Value, &r); err != nil || string(kr.Key) != r.EventID || r.ID == 0 {
+			t.Fatalf("published record %s: %v", kr.Value, err)
+		}
+		statuses[r.Status]++
+	}
+	if statuses["delivered"] == 0 || statuses["dead-lettered"] == 0 || statuses["failed-will-retry"] == 0 {
+		t.Fatalf("published statuses: %v", statuses)
+	}
+}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/telebridge/telebridge/bridge"
 	"github.com/telebridge/telebridge/bridge/history"
+	"github.com/telebridge/telebridge/schemas"
 )
 
 //go:embed dashboard
@@ -188,6 +189,13 @@ func ParseQuery(v map[string][]string, now time.Time) (history.Query, error) {
 			return q, errors.New("status " + strconv.Quote(st) + ": allowed: " + strings.Join(history.Statuses(), ", "))
 		}
 	}
+	for i, ty := range q.Types {
+		t, err := schemas.ParseType(ty)
+		if err != nil {
+			return q, errors.New("type " + strconv.Quote(ty) + ": allowed: " + strings.Join(typeNames(), ", "))
+		}
+		q.Types[i] = string(t)
+	}
 	q.AssetID, q.EventID = one("asset"), one("eventId")
 	var err error
 	if q.Since, err = history.ParseTime(one("since"), now); err != nil {
@@ -307,4 +315,12 @@ func (s *Server) payload(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(ev.Payload)
+}
+
+func typeNames() []string {
+	var out []string
+	for _, t := range schemas.AllTypes() {
+		out = append(out, string(t))
+	}
+	return out
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/telebridge/telebridge/bridge/config"
 	"github.com/telebridge/telebridge/bridge/history"
+	"github.com/telebridge/telebridge/schemas"
 )
 
 type historyFlags struct {
@@ -234,7 +235,14 @@ func runHistory(ctx context.Context, out io.Writer, f *historyFlags) error {
 	if q.EventID, err = single("event-id", f.eventID); err != nil {
 		return err
 	}
-	q.Sinks, q.Statuses, q.Types = f.sink, f.status, f.typ
+	for _, ty := range f.typ {
+		t, err := schemas.ParseType(ty)
+		if err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("--type %q: allowed: asset, location, sensordata, reeferdata, gensetdata, gtoemdata", ty)}
+		}
+		q.Types = append(q.Types, string(t))
+	}
+	q.Sinks, q.Statuses = f.sink, f.status
 	q.Limit = f.limit
 	q.Payloads = f.payload && f.jsonOut
 

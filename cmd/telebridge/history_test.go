@@ -143,6 +143,8 @@ history: {path: %q}
 		{[]string{"history", "--db", sc.HistoryPath, "--status", "failedd"}, `--status "failedd": allowed: delivered, failed-will-retry, failed, dead-lettered`},
 		{[]string{"history", "--db", sc.HistoryPath, "--since", "yesterday"}, `--since: time "yesterday"`},
 		{[]string{"history", "--url", "localhost:8080"}, `--url "localhost:8080": expected http://host:port`},
+		{[]string{"history", "--db", sc.HistoryPath, "--type", "locaton"}, `--type "locaton": allowed: asset, location`},
+		{[]string{"history", "--db", sc.HistoryPath, "--limit", "0"}, `--limit 0: allowed 1 to 1000`},
 	} {
 		_, errOut, code := runCLI(t, tc.args...)
 		if code != 2 || !strings.Contains(errOut, tc.want) {

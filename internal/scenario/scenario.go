@@ -65,8 +65,10 @@ type Options struct {
 	// Listen is the HTTP address (default 127.0.0.1:0).
 	Listen string
 	Logger *zap.Logger
-	// ExtraConfig is appended to the config text (e.g. a history section).
+	// ExtraConfig is appended to the config text.
 	ExtraConfig string
+	// HistoryTopic also publishes history records to this topic.
+	HistoryTopic string
 }
 
 // refuseProduce makes the cluster refuse produce requests to refused.*
@@ -159,7 +161,7 @@ commit_interval: 200ms
 http: {listen: %[10]q}
 history:
   path: %[11]q
-`
+%[12]s`
 
 // Start starts the services and the bridge (HTTP server included), with
 // no input yet: call Produce.
@@ -188,7 +190,7 @@ func Start(opts Options) (*Scenario, error) {
 		return fail(err)
 	}
 	text := fmt.Sprintf(configText, k.Addr, testkit.KafkaUser, testkit.KafkaPassword, reg.URL(), testkit.RegistryUser, testkit.RegistryPasswd,
-		TrackunitTopic, MobitoTopic, DeadLetter, opts.Listen, s.HistoryPath) + opts.ExtraConfig
+		TrackunitTopic, MobitoTopic, DeadLetter, opts.Listen, s.HistoryPath, topicLine(opts.HistoryTopic)) + opts.ExtraConfig
 	cfg, err := config.Parse([]byte(text), filepath.Join(opts.Dir, "scenario.yaml"), func(string) (string, bool) { return "", false })
 	if err != nil {
 		return fail(fmt.Errorf("scenario config: %w", err))
@@ -274,4 +276,11 @@ func (s *Scenario) Stop() error {
 	s.Registry.Close()
 	s.Kafka.Close()
 	return err
+}
+
+func topicLine(topic string) string {
+	if topic == "" {
+		return ""
+	}
+	return fmt.Sprintf("  topic: {cluster: src, name: %q}\n", topic)
 }
