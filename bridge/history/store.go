@@ -109,7 +109,8 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Close() error { return s.db.Close() }
 
 // Insert writes recs as one segment in one transaction and sets their
-// IDs (consecutive, increasing across calls).
+// IDs (consecutive, increasing across calls). Calls must not overlap: the
+// store has one writer (the Recorder).
 func (s *Store) Insert(ctx context.Context, recs []Record) error {
 	if len(recs) == 0 {
 		return nil

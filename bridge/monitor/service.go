@@ -107,7 +107,8 @@ func Start(cfg *config.Config, opts Options) (svc *Service, err error) {
 			return nil, fmt.Errorf("http.listen %s (%s): %w", listen, cfg.Pos("http.listen"), err)
 		}
 		s.URL = "http://" + displayAddr(ln.Addr())
-		s.httpSrv = &http.Server{Handler: s.Server.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(log)}
+		s.httpSrv = &http.Server{Handler: s.Server.Handler(), ReadHeaderTimeout: 10 * time.Second,
+			WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: zap.NewStdLog(log)}
 		s.httpDone = make(chan error, 1)
 		go func() { s.httpDone <- s.httpSrv.Serve(ln) }()
 	}
