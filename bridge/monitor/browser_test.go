@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/telebridge/telebridge/bridge/monitor"
 	"github.com/telebridge/telebridge/internal/scenario"
 )
 
@@ -103,6 +104,12 @@ func TestDashboardInChromium(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+	// A dozen seconds of samples make a readable chart in the screenshot.
+	waitFor(t, 60*time.Second, "six rate samples", func() bool {
+		var st monitor.Status
+		getJSON(t, sc.Service.URL+"/api/v1/status", &st)
+		return len(st.Series.Times) >= 6
+	})
 	stopFeed()
 	waitFor(t, 60*time.Second, "deliveries settled", sc.Settled)
 
