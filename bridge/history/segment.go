@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // A segment is one batch of consecutive records stored as one SQLite row:
@@ -87,17 +89,12 @@ func newBloom(n int) bloom {
 	return make(bloom, (bits+7)/8)
 }
 
-// bloomHash is FNV-1a 64 of prefix+key (inlined: no allocation) and a
-// second hash derived from it for double hashing.
+// bloomHash is xxHash64 of key mixed with prefix (stable across processes,
+// as the filter is stored) and a second hash derived from it for double
+// hashing.
 func bloomHash(prefix byte, key string) (uint64, uint64) {
-	const offset, prime = 14695981039346656037, 1099511628211
-	a := uint64(offset)
-	a ^= uint64(prefix)
-	a *= prime
-	for i := 0; i < len(key); i++ {
-		a ^= uint64(key[i])
-		a *= prime
-	}
+	a := xxhash.Sum64String(key) ^ (uint64(prefix) * 0x9E3779B97F4A7C15)
+	a ^= a >> 29
 	return a, a>>33 | a<<31 | 1
 }
 
@@ -188,60 +185,56 @@ func (f *Filter) matches(r *Record) bool {
 // encodeSegment encodes recs: a version byte, a dictionary of the
 // repeated strings (sink, kind, topics, status, type), then one entry per
 // record with integers as varints and strings as dictionary indexes or
-// length-prefixed bytes.
-func encodeSegment(dst []byte, recs []Record) []byte {
-	dict := map[string]uint64{}
+// length-prefixed bytes. body is scratch space for the entries; both
+// buffers are returned for reuse.
+func encodeSegment(dst, body []byte, recs []Record) ([]byte, []byte) {
+	// The dictionary is small (sinks, kinds, topics, statuses, types), so
+	// a linear search beats a map; consecutive records usually repeat the
+	// previous record's words, which is checked first.
 	var words []string
-	word := func(s string) uint64 {
-		if i, ok := dict[s]; ok {
-			return i
+	var last [6]uint64
+	word := func(field int, s string) uint64 {
+		if n := len(words); n > 0 && int(last[field]) < n && words[last[field]] == s {
+			return last[field]
 		}
-		i := uint64(len(words))
-		dict[s] = i
+		for i, w := range words {
+			if w == s {
+				last[field] = uint64(i)
+				return uint64(i)
+			}
+		}
 		words = append(words, s)
-		return i
+		last[field] = uint64(len(words) - 1)
+		return last[field]
 	}
-	for i := range recs {
-		r := &recs[i]
-		word(r.Sink)
-		word(r.Kind)
-		word(r.Topic)
-		word(r.Status)
-		word(r.Type)
-		word(r.SourceTopic)
-	}
-	dst = append(dst, segmentVersion)
-	dst = binary.AppendUvarint(dst, uint64(len(words)))
-	for _, w := range words {
-		dst = appendString(dst, w)
-	}
+	body = body[:0]
 	prev := int64(0)
 	for i := range recs {
 		r := &recs[i]
 		t := r.Time.UnixNano()
-		dst = binary.AppendVarint(dst, t-prev)
+		body = binary.AppendVarint(body, t-prev)
 		prev = t
-		dst = binary.AppendUvarint(dst, dict[r.Sink])
-		dst = binary.AppendUvarint(dst, dict[r.Kind])
-		dst = binary.AppendUvarint(dst, dict[r.Topic])
-		dst = binary.AppendVarint(dst, int64(r.Partition))
-		dst = binary.AppendVarint(dst, r.Offset)
+		body = binary.AppendUvarint(body, word(0, r.Sink))
+		body = binary.AppendUvarint(body, word(1, r.Kind))
+		body = binary.AppendUvarint(body, word(2, r.Topic))
+		body = binary.AppendVarint(body, int64(r.Partition))
+		body = binary.AppendVarint(body, r.Offset)
 		qos := int64(-1)
 		if r.QoS != nil {
 			qos = int64(*r.QoS)
 		}
-		dst = binary.AppendVarint(dst, qos)
-		dst = binary.AppendUvarint(dst, dict[r.Status])
-		dst = appendString(dst, r.Error)
-		dst = binary.AppendVarint(dst, int64(r.Attempt))
-		dst = binary.AppendVarint(dst, r.Latency.Microseconds())
-		dst = appendString(dst, r.EventID)
-		dst = binary.AppendUvarint(dst, dict[r.Type])
-		dst = appendString(dst, r.AssetID)
-		dst = binary.AppendUvarint(dst, dict[r.SourceTopic])
-		dst = binary.AppendVarint(dst, int64(r.SourcePartition))
-		dst = binary.AppendVarint(dst, r.SourceOffset)
-		dst = binary.AppendVarint(dst, int64(r.PayloadSize))
+		body = binary.AppendVarint(body, qos)
+		body = binary.AppendUvarint(body, word(3, r.Status))
+		body = appendString(body, r.Error)
+		body = binary.AppendVarint(body, int64(r.Attempt))
+		body = binary.AppendVarint(body, r.Latency.Microseconds())
+		body = appendString(body, r.EventID)
+		body = binary.AppendUvarint(body, word(4, r.Type))
+		body = appendString(body, r.AssetID)
+		body = binary.AppendUvarint(body, word(5, r.SourceTopic))
+		body = binary.AppendVarint(body, int64(r.SourcePartition))
+		body = binary.AppendVarint(body, r.SourceOffset)
+		body = binary.AppendVarint(body, int64(r.PayloadSize))
 		flags := uint64(0)
 		if r.PayloadTruncated {
 			flags |= 1
@@ -249,13 +242,18 @@ func encodeSegment(dst []byte, recs []Record) []byte {
 		if r.Payload != nil {
 			flags |= 2
 		}
-		dst = binary.AppendUvarint(dst, flags)
+		body = binary.AppendUvarint(body, flags)
 		if r.Payload != nil {
-			dst = binary.AppendUvarint(dst, uint64(len(r.Payload)))
-			dst = append(dst, r.Payload...)
+			body = binary.AppendUvarint(body, uint64(len(r.Payload)))
+			body = append(body, r.Payload...)
 		}
 	}
-	return dst
+	dst = append(dst, segmentVersion)
+	dst = binary.AppendUvarint(dst, uint64(len(words)))
+	for _, w := range words {
+		dst = appendString(dst, w)
+	}
+	return append(dst, body...), body
 }
 
 func appendString(dst []byte, s string) []byte {

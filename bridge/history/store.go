@@ -39,10 +39,10 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('next_id', 1);
 // Store is a delivery-history database file. It is safe for concurrent
 // use; writes are expected from one Recorder.
 type Store struct {
-	db       *sql.DB
-	path     string
-	readOnly bool
-	raw, buf []byte // encoding buffers of Insert (one writer)
+	db             *sql.DB
+	path           string
+	readOnly       bool
+	raw, body, buf []byte // encoding buffers of Insert (one writer)
 }
 
 // Open opens (creating it and its directory if needed) the store at path
@@ -125,7 +125,7 @@ func (s *Store) Insert(ctx context.Context, recs []Record) error {
 		return fmt.Errorf("history store %s: read next id: %w", s.path, err)
 	}
 	sum := summarize(recs)
-	s.raw = encodeSegment(s.raw[:0], recs)
+	s.raw, s.body = encodeSegment(s.raw[:0], s.body, recs)
 	s.buf = s2.Encode(s.buf[:cap(s.buf)], s.raw)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO segments (first_id, count, min_time, max_time, statuses, types, sinks, bloom, data)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, next, len(recs), sum.minTime, sum.maxTime, sum.statuses, sum.types, sum.sinks, []byte(sum.bloom), s.buf); err != nil {
@@ -141,7 +141,7 @@ func (s *Store) Insert(ctx context.Context, recs []Record) error {
 		recs[i].ID = next + int64(i)
 	}
 	if cap(s.raw) > 8<<20 {
-		s.raw, s.buf = nil, nil // do not keep huge buffers after an unusual batch
+		s.raw, s.body, s.buf = nil, nil, nil // do not keep huge buffers after an unusual batch
 	}
 	return nil
 }
