@@ -117,6 +117,9 @@ type Attempt struct {
 
 // Observer receives every delivery attempt. Implementations must be fast
 // and safe for concurrent use; they are called on the sink's hot path.
+// They may keep a.Payload (not a itself) after the call: a sink never
+// modifies a payload once it has handed it out (Result.Payload is kept
+// for dead letters in the same way).
 type Observer interface {
 	ObserveAttempt(a *Attempt)
 }

@@ -81,8 +81,9 @@ type Record struct {
 	PayloadTruncated bool   `json:"payloadTruncated,omitempty"`
 }
 
-// FromAttempt converts a sink attempt into a record, copying at most
-// maxPayload bytes of the payload (none when maxPayload <= 0).
+// FromAttempt converts a sink attempt into a record, keeping at most
+// maxPayload bytes of the payload (none when maxPayload <= 0). The payload
+// is shared, not copied (see sinks.Observer).
 func FromAttempt(a *sinks.Attempt, maxPayload int) Record {
 	r := Record{
 		Time:            a.Time,
@@ -118,7 +119,7 @@ func FromAttempt(a *sinks.Attempt, maxPayload int) Record {
 	}
 	if maxPayload > 0 && len(a.Payload) > 0 {
 		n := min(len(a.Payload), maxPayload)
-		r.Payload = append([]byte(nil), a.Payload[:n]...)
+		r.Payload = a.Payload[:n:n]
 		r.PayloadTruncated = n < len(a.Payload)
 	}
 	return r

@@ -111,8 +111,9 @@ func NewRecorder(store *Store, opts RecorderOptions) *Recorder {
 // Store is the recorder's store.
 func (r *Recorder) Store() *Store { return r.store }
 
-// ObserveAttempt queues a copy of a (payload capped) for the writer. It
-// never blocks: when the queue is full the record is dropped and counted.
+// ObserveAttempt queues a record of a (payload capped, and shared as
+// sinks.Observer allows) for the writer. It never blocks: when the queue
+// is full the record is dropped and counted.
 func (r *Recorder) ObserveAttempt(a *sinks.Attempt) {
 	if a == nil {
 		return

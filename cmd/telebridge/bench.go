@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -159,6 +160,9 @@ func runBench(ctx context.Context, out io.Writer, f *benchFlags, log *zap.Logger
 		offMean, onMean := (res.outRate+off2.outRate)/2, (on[0].outRate+on[1].outRate)/2
 		fmt.Fprintf(out, "history cost       : %.0f objects/s with history on vs %.0f off (mean of two runs each): %+.1f%% (target: drop <= 10%%)\n",
 			onMean, offMean, (onMean/offMean-1)*100)
+		cpuOff, cpuOn := (res.cpuPerObject+off2.cpuPerObject)/2, (on[0].cpuPerObject+on[1].cpuPerObject)/2
+		fmt.Fprintf(out, "CPU per object     : %s with history on vs %s off (%+.1f%%; process total, broker included)\n",
+			cpuOn.Round(10*time.Nanosecond), cpuOff.Round(10*time.Nanosecond), (float64(cpuOn)/float64(cpuOff)-1)*100)
 	}
 	fmt.Fprintf(out, "latency read->ack  : p50 %s, p99 %s\n", res.p50, res.p99)
 	fmt.Fprintf(out, "peak RSS           : %s\n", peakRSS())
@@ -290,6 +294,20 @@ type bridgeResult struct {
 	inRate, outRate float64
 	p50, p99        time.Duration
 	history         string // what the history recorded, "" when off
+	// cpuPerObject is the process CPU time (user+system, embedded broker
+	// included) per delivered object, from start to a stopped bridge with
+	// its history written: unlike throughput, it does not depend on what
+	// else the machine runs.
+	cpuPerObject time.Duration
+}
+
+// cpuTime is the CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // histPath is the history file of bridge run n, "" for history off.
@@ -349,6 +367,7 @@ func benchBridge(ctx context.Context, k *testkit.Kafka, regURL string, f *benchF
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
+	cpu0 := cpuTime()
 	go func() { done <- svc.Run(runCtx) }()
 
 	var start, lastIn time.Time
@@ -379,10 +398,11 @@ func benchBridge(ctx context.Context, k *testkit.Kafka, regURL string, f *benchF
 			}
 			el := end.Sub(start).Seconds()
 			res := bridgeResult{
-				inRate:  float64(f.messages) / el,
-				outRate: float64(st.Delivered) / el,
-				p50:     st.LatencyP50,
-				p99:     st.LatencyP99,
+				inRate:       float64(f.messages) / el,
+				outRate:      float64(st.Delivered) / el,
+				p50:          st.LatencyP50,
+				p99:          st.LatencyP99,
+				cpuPerObject: (cpuTime() - cpu0) / time.Duration(max(st.Delivered, 1)),
 			}
 			if svc.Recorder != nil {
 				h := svc.Recorder.Stats()
