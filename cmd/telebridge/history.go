@@ -286,6 +286,17 @@ func runHistory(ctx context.Context, out io.Writer, f *historyFlags) error {
 	tick := time.NewTicker(max(f.interval, 50*time.Millisecond))
 	defer tick.Stop()
 	for {
+		// The newest record overall, read before the filtered query: when
+		// that query comes back short, nothing up to here is left to
+		// print, so the next poll can start there instead of rescanning
+		// records that did not match.
+		top, err := src.query(ctx, history.Query{Limit: 1})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
 		var page history.Page
 		if cursor == 0 {
 			// Nothing was recorded yet: whatever appears is new.
@@ -309,6 +320,9 @@ func runHistory(ctx context.Context, out io.Writer, f *historyFlags) error {
 		}
 		if len(page.Records) == history.MaxLimit {
 			continue // more are waiting
+		}
+		if len(top.Records) > 0 {
+			cursor = max(cursor, top.Records[0].ID)
 		}
 		select {
 		case <-ctx.Done():

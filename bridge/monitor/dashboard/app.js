@@ -188,12 +188,17 @@ async function pollNew() {
   const p = filterParams();
   p.set("after", state.newest);
   p.set("limit", "200");
-  let page;
-  try { page = await getJSON("/api/v1/deliveries?" + p); } catch (e) { return; }
-  if (!page.records.length) return;
+  let page, top;
+  try {
+    // The newest id overall first: if the filtered page comes back short,
+    // the next poll starts there instead of rescanning non-matching records.
+    top = await getJSON("/api/v1/deliveries?limit=1");
+    page = await getJSON("/api/v1/deliveries?" + p);
+  } catch (e) { return; }
   const body = $("#deliveries tbody");
   for (const r of page.records) body.prepend(row(r));
-  state.newest = page.records[page.records.length - 1].id;
+  if (page.records.length) state.newest = page.records[page.records.length - 1].id;
+  if (page.records.length < 200 && top.records.length) state.newest = Math.max(state.newest, top.records[0].id);
   while (body.children.length > 500) body.lastChild.remove();
 }
 
