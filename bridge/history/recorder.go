@@ -195,7 +195,9 @@ func (r *Recorder) Run() {
 }
 
 // Close stops accepting records, waits until the writer has written the
-// queued ones (or ctx ends) and returns. The store stays open.
+// queued ones (or ctx ends) and returns. Call it after the sinks have
+// stopped: an attempt reported while Close runs is counted as dropped. The
+// store stays open.
 func (r *Recorder) Close(ctx context.Context) error {
 	r.stopOnce.Do(func() {
 		r.closed.Store(true)
@@ -203,9 +205,18 @@ func (r *Recorder) Close(ctx context.Context) error {
 	})
 	select {
 	case <-r.done:
-		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	// Records that raced with the writer's last drain are counted, not
+	// silently lost.
+	for {
+		select {
+		case <-r.queue:
+			r.dropped.Add(1)
+		default:
+			return nil
+		}
 	}
 }
 
