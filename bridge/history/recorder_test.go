@@ -93,3 +93,30 @@ func TestRecorderWriteFailureIsCounted(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+func TestRecorderAppliesRetention(t *testing.T) {
+	s := openTemp(t)
+	old := time.Now().Add(-48 * time.Hour)
+	for i := range 3 { // three old segments
+		if err := s.Insert(context.Background(), []Record{FromAttempt(&sinks.Attempt{Time: old, Sink: "k", Kind: "kafka", Status: sinks.StatusDelivered, EventID: fmt.Sprint("old", i)}, 0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := NewRecorder(s, RecorderOptions{MaxAge: 24 * time.Hour, PruneInterval: 20 * time.Millisecond, FlushInterval: 10 * time.Millisecond})
+	go r.Run()
+	r.ObserveAttempt(&sinks.Attempt{Time: time.Now(), Sink: "k", Kind: "kafka", Status: sinks.StatusDelivered, EventID: "new"})
+	deadline := time.Now().Add(10 * time.Second)
+	for r.Stats().Pruned < 3 || r.Stats().Recorded < 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v", r.Stats())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := r.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Query(context.Background(), Query{})
+	if err != nil || len(p.Records) != 1 || p.Records[0].EventID != "new" {
+		t.Fatalf("left: %v %+v", err, p.Records)
+	}
+}

@@ -2,6 +2,7 @@ package history
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -72,6 +73,9 @@ func ParseAge(s string) (time.Duration, error) {
 		f, err := strconv.ParseFloat(num, 64)
 		if err != nil {
 			return 0, fmt.Errorf("duration %q: %w", s, err)
+		}
+		if f*float64(per) > float64(math.MaxInt64-total) {
+			return 0, fmt.Errorf("duration %q: too long", s)
 		}
 		total += time.Duration(f * float64(per))
 	}
