@@ -40,3 +40,25 @@ func BenchmarkInsert(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkObserveAttempt measures the cost on the sink's goroutine: build
+// the record and queue it (a goroutine drains the queue).
+func BenchmarkObserveAttempt(b *testing.B) {
+	r := NewRecorder(nil, RecorderOptions{MaxPayload: 4096})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range r.queue {
+		}
+	}()
+	a := &sinks.Attempt{Time: time.Now(), Sink: "globe-tracker", Kind: "kafka", Topic: "globe-tracker.events.location",
+		Status: sinks.StatusDelivered, Number: 1, EventID: "f64dc232-a314-5377-ada8-19e8cda28a44", Type: "location",
+		AssetID: "5dec1dde-0c84-4b16-b150-b9891a9e2297", Payload: make([]byte, 250)}
+	b.ResetTimer()
+	for range b.N {
+		r.ObserveAttempt(a)
+	}
+	b.StopTimer()
+	close(r.queue)
+	<-done
+}
