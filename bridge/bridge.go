@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hamba/avro/v2"
@@ -49,6 +50,9 @@ type Bridge struct {
 	sources    []*source
 	dlqConn    map[string]string
 	latency    *latencyHistogram
+	attempts   *attemptCounter
+	decoders   map[string][]*codec.AvroDecoder // by registry name
+	running    atomic.Bool
 
 	mu  sync.Mutex
 	dlq *deadLetterWriter
@@ -68,6 +72,12 @@ func New(cfg *config.Config, opts Options) (*Bridge, error) {
 		sinkCount:  make(map[string]*sinkCounters),
 		latency:    &latencyHistogram{},
 	}
+	// Every attempt is counted for Stats, then passed to opts.Observer.
+	b.attempts = &attemptCounter{bySink: make(map[string]*[numAttemptStatuses][numTypes]atomic.Uint64), next: opts.Observer}
+	for _, sc := range cfg.Sinks {
+		b.attempts.bySink[sc.Name] = new([numAttemptStatuses][numTypes]atomic.Uint64)
+	}
+	b.opts.Observer = b.attempts
 	for name, r := range cfg.Registries {
 		reg, err := newRegistry(r, b.log, "the partition waits")
 		if err != nil {
@@ -158,6 +168,10 @@ func (b *Bridge) sourceSpec(sc *config.Source, routes map[string]*route) (source
 			}
 		}
 		dec := codec.NewAvroDecoder(reg, reader)
+		if b.decoders == nil {
+			b.decoders = make(map[string][]*codec.AvroDecoder)
+		}
+		b.decoders[sc.Registry] = append(b.decoders[sc.Registry], dec)
 		decode = dec.Decode
 		guard, err := newSchemaGuard(reg, profile.TrackunitReaderSchema(), prof.Name(), b.log.With(zap.String("source", sc.Name)), &counters.incompatibleSchemas)
 		if err != nil {
@@ -205,6 +219,7 @@ func (b *Bridge) sourceSpec(sc *config.Source, routes map[string]*route) (source
 		// Only Avro sources have a writer schema to be incompatible.
 		StopOnIncompatibleSchema: sc.OnIncompatibleSchema == config.OnIncompatibleStop,
 		counters:                 counters,
+		Observer:                 b.opts.Observer,
 	}, nil
 }
 
@@ -228,6 +243,8 @@ func (b *Bridge) Run(ctx context.Context) error {
 	b.dlq = dlq
 	b.mu.Unlock()
 
+	b.running.Store(true)
+	defer b.running.Store(false)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// One shutdown budget: the sources drain, then the sinks and the
@@ -269,18 +286,45 @@ func (b *Bridge) Run(ctx context.Context) error {
 
 // Stats returns a snapshot of the bridge's counters.
 func (b *Bridge) Stats() Stats {
-	st := Stats{Sources: make(map[string]SourceStats), Sinks: make(map[string]SinkStats)}
+	st := Stats{Sources: make(map[string]SourceStats), Sinks: make(map[string]SinkStats), Registries: make(map[string]codec.RegistryStats)}
 	for _, s := range b.sources {
+		up, reason, lag, inFlight := s.health.snapshot()
 		st.Sources[s.spec.Name] = SourceStats{
-			Consumed: s.counters.consumed.Load(),
-			Poison:   s.counters.poison.Load(),
-			Objects:  s.counters.objects.Load(),
+			Consumed:  s.counters.consumed.Load(),
+			Poison:    s.counters.poison.Load(),
+			Objects:   s.counters.objects.Load(),
+			Connected: up,
+			Reason:    reason,
+			InFlight:  inFlight,
+			Lag:       lag,
 
 			IncompatibleSchemas: s.counters.incompatibleSchemas.Load(),
 		}
 	}
+	for name, r := range b.registries {
+		rs := r.Stats()
+		// The decoders' resolved-schema caches answer before the
+		// registry's; their hits are cache hits too.
+		for _, d := range b.decoders[name] {
+			rs.Hits += d.CacheHits()
+		}
+		st.Registries[name] = rs
+	}
+	kinds := make(map[string]sinks.Sink, len(b.sinks))
+	for _, sk := range b.sinks {
+		kinds[sk.Name()] = sk
+	}
 	for name, c := range b.sinkCount {
-		ss := SinkStats{Delivered: make(map[schemas.Type]uint64), DeadLettered: c.deadLettered.Load(), Aborted: c.aborted.Load()}
+		ss := SinkStats{Delivered: make(map[schemas.Type]uint64), DeadLettered: c.deadLettered.Load(), Aborted: c.aborted.Load(),
+			Connected: true,
+			Retries:   b.attempts.counts(name, attRetrying), Failed: b.attempts.counts(name, attFailed),
+			DeadLetteredBy: b.attempts.counts(name, attDeadLettered)}
+		if sk := kinds[name]; sk != nil {
+			ss.Kind = sk.Kind()
+			if h, ok := sk.(sinks.Health); ok {
+				ss.Connected, ss.Reason = h.Connected()
+			}
+		}
 		for _, t := range schemas.AllTypes() {
 			n := c.delivered[typeIndex(t)].Load()
 			ss.Delivered[t] = n
@@ -295,6 +339,7 @@ func (b *Bridge) Stats() Stats {
 	b.mu.Unlock()
 	st.LatencyP50 = b.latency.quantile(0.50)
 	st.LatencyP99 = b.latency.quantile(0.99)
+	st.Latency = b.latency.snapshot()
 	return st
 }
 

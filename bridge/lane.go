@@ -247,9 +247,11 @@ func (l *lane) onResult(rec *trackedRecord, r *route, msg *sinks.Message, res si
 		l.src.log.Error("delivery failed after all attempts; dead-lettering",
 			zap.String("sink", r.sink.Name()), zap.String("event_id", msg.EventID),
 			zap.String("type", string(msg.Object.ObjectType())), zap.Int("attempts", res.Attempts), zap.Error(res.Err))
-		l.src.dlq.send(outputLetter(l.src.spec.Name, r.sink.Name(), msg, res, time.Now()), func(ok bool) {
+		start := time.Now()
+		l.src.dlq.send(outputLetter(l.src.spec.Name, r.sink.Name(), msg, res, start), func(ok bool) {
 			if ok {
 				r.counters.deadLettered.Add(1)
+				l.observeDeadLetter(r, msg, res, start)
 			}
 			l.tracker.release(rec, ok)
 		})
@@ -275,4 +277,34 @@ func (l *lane) poison(rec *trackedRecord, m *kafka.Message, class string, schema
 	s.dlq.send(letter, func(ok bool) {
 		l.tracker.release(rec, ok)
 	})
+}
+
+// observeDeadLetter reports the final attempt record of an object that was
+// dead-lettered after its sink used every attempt: status dead-lettered,
+// topic the dead-letter topic, the sink's last error.
+func (l *lane) observeDeadLetter(r *route, msg *sinks.Message, res sinks.Result, start time.Time) {
+	obs := l.src.spec.Observer
+	if obs == nil {
+		return
+	}
+	a := &sinks.Attempt{
+		Time:      start,
+		Sink:      r.sink.Name(),
+		Kind:      r.sink.Kind(),
+		Topic:     l.src.dlq.topic,
+		Partition: -1,
+		Offset:    -1,
+		Status:    sinks.StatusDeadLettered,
+		Number:    res.Attempts,
+		Latency:   time.Since(start),
+		EventID:   msg.EventID,
+		Type:      msg.Object.ObjectType(),
+		AssetID:   msg.Object.AssetKey(),
+		Source:    msg.Source,
+		Payload:   res.Payload,
+	}
+	if res.Err != nil {
+		a.Err = res.Err.Error()
+	}
+	obs.ObserveAttempt(a)
 }

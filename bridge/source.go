@@ -58,6 +58,8 @@ type sourceSpec struct {
 	// counters, if set, are the source's counters (the decode function
 	// may already count into them); else newSource makes them.
 	counters *sourceCounters
+	// Observer receives the bridge's own attempt records (dead-lettered).
+	Observer sinks.Observer
 }
 
 type tpKey struct {
@@ -73,6 +75,7 @@ type source struct {
 	dlq      *deadLetterWriter
 	counters *sourceCounters
 	latency  *latencyHistogram
+	health   *sourceHealth
 
 	consumer *kafka.Consumer
 	lanes    map[tpKey]*lane
@@ -99,6 +102,7 @@ func newSource(spec sourceSpec, log *zap.Logger, dlq *deadLetterWriter, latency 
 		log:       log.With(zap.String("source", spec.Name)),
 		dlq:       dlq,
 		counters:  counters,
+		health:    &sourceHealth{},
 		latency:   latency,
 		lanes:     make(map[tpKey]*lane),
 		paused:    make(map[tpKey]*lane),
@@ -121,6 +125,7 @@ func (s *source) consumerConfig() *kafka.ConfigMap {
 		"queued.max.messages.kbytes":      16384,
 		"enable.partition.eof":            false,
 		"go.application.rebalance.enable": true,
+		"statistics.interval.ms":          int(statsInterval / time.Millisecond),
 	})
 }
 
@@ -158,6 +163,11 @@ func (s *source) run(ctx context.Context) error {
 			s.onMessage(e)
 		case kafka.Error:
 			s.onError(e, th)
+		case *kafka.Stats:
+			s.health.onStats(e.String(), func(topic string, partition int32) bool {
+				_, ok := s.lanes[tpKey{topic, partition}]
+				return ok
+			})
 		}
 		s.resumeDrained()
 		if p := s.halted.Load(); p != nil {
@@ -167,6 +177,7 @@ func (s *source) run(ctx context.Context) error {
 		select {
 		case <-commitTick.C:
 			s.commit(s.allKeys())
+			s.health.setInFlight(s.inFlight())
 		default:
 		}
 	}
@@ -216,6 +227,9 @@ func (s *source) onError(e kafka.Error, th *sinks.LogLimiter) {
 	if e.IsFatal() {
 		s.fatal = fmt.Errorf("source %s: fatal consumer error: %w", s.spec.Name, e)
 		return
+	}
+	if e.Code() == kafka.ErrAllBrokersDown {
+		s.health.down(e.String())
 	}
 	if ok, n := th.Allow("err:"+e.Error(), time.Now()); ok {
 		s.log.Warn("consumer error (retrying)", zap.String("cluster", s.spec.ClusterName), zap.String("error", e.String()), zap.Int("suppressed", n))
@@ -283,6 +297,15 @@ func (s *source) startLane(k tpKey) {
 		defer s.lanesWG.Done()
 		l.run()
 	}()
+}
+
+// inFlight counts the records queued or in flight on every lane.
+func (s *source) inFlight() int {
+	n := 0
+	for _, l := range s.lanes {
+		n += l.load()
+	}
+	return n
 }
 
 func (s *source) allKeys() []tpKey {

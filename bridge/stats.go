@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/telebridge/telebridge/codec"
 	"github.com/telebridge/telebridge/schemas"
 )
 
@@ -51,6 +52,7 @@ type sinkCounters struct {
 type latencyHistogram struct {
 	buckets [136]atomic.Uint64
 	count   atomic.Uint64
+	sum     atomic.Int64 // nanoseconds
 }
 
 func (h *latencyHistogram) observe(d time.Duration) {
@@ -64,6 +66,7 @@ func (h *latencyHistogram) observe(d time.Duration) {
 	}
 	h.buckets[i].Add(1)
 	h.count.Add(1)
+	h.sum.Add(int64(d))
 }
 
 // quantile returns the upper bound of the bucket holding quantile q.
@@ -93,6 +96,10 @@ type Stats struct {
 	// record's timestamp to the sink's acknowledgement.
 	LatencyP50, LatencyP99 time.Duration
 	Delivered              uint64
+	// Latency is the end-to-end latency histogram.
+	Latency LatencySnapshot
+	// Registries holds each schema registry's cache counters.
+	Registries map[string]codec.RegistryStats
 }
 
 // SourceStats counts one source's records.
@@ -104,6 +111,14 @@ type SourceStats struct {
 	// that the profile's pinned reader schema cannot read (each counted
 	// once; their records are dead-lettered or stop the source).
 	IncompatibleSchemas uint64
+	// Connected is true when librdkafka reports a live broker connection
+	// and the consumer group is up; Reason tells why not.
+	Connected bool
+	Reason    string
+	// InFlight counts records read but not yet finished.
+	InFlight int
+	// Lag lists the assigned partitions' consumer lag.
+	Lag []PartitionLag
 }
 
 // SinkStats counts one sink's outcomes.
@@ -111,4 +126,15 @@ type SinkStats struct {
 	Delivered    map[schemas.Type]uint64
 	DeadLettered uint64
 	Aborted      uint64
+	Kind         string
+	// Connected is the sink's own report (sinks.Health); sinks that
+	// cannot tell are reported connected.
+	Connected bool
+	Reason    string
+	// Retries counts failed attempts that will be retried, Failed the
+	// final failed attempts (each is then dead-lettered), DeadLetteredBy
+	// the dead-lettered objects, all by object type.
+	Retries        map[schemas.Type]uint64
+	Failed         map[schemas.Type]uint64
+	DeadLetteredBy map[schemas.Type]uint64
 }

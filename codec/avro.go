@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hamba/avro/v2"
 )
@@ -15,7 +16,12 @@ type AvroDecoder struct {
 	reg    *Registry
 	reader avro.Schema
 	plans  sync.Map // schema id -> *planEntry
+	hits   atomic.Uint64
 }
+
+// CacheHits counts the values whose writer schema was already resolved
+// (no registry look-up needed).
+func (a *AvroDecoder) CacheHits() uint64 { return a.hits.Load() }
 
 // planEntry caches the outcome of compiling one writer schema: ids never
 // change, so an incompatible writer stays incompatible.
@@ -72,6 +78,7 @@ func (a *AvroDecoder) Plan(ctx context.Context, id int) (*Plan, error) {
 
 func (a *AvroDecoder) plan(ctx context.Context, id int) (*Plan, error) {
 	if e, ok := a.plans.Load(id); ok {
+		a.hits.Add(1)
 		pe := e.(*planEntry)
 		return pe.plan, pe.err
 	}

@@ -88,6 +88,10 @@ const (
 	StatusDelivered AttemptStatus = "delivered"
 	StatusRetrying  AttemptStatus = "failed-will-retry"
 	StatusFailed    AttemptStatus = "failed"
+	// StatusDeadLettered is reported by the bridge, not a sink, once an
+	// object whose attempts were all used is acknowledged by the
+	// dead-letter topic (Topic names it).
+	StatusDeadLettered AttemptStatus = "dead-lettered"
 )
 
 // Attempt describes one delivery attempt of one object to one sink.
@@ -107,10 +111,15 @@ type Attempt struct {
 	AssetID   string
 	Source    SourceRef
 	Payload   []byte
+	// QoS is the MQTT QoS of the publish (MQTT sinks only).
+	QoS int
 }
 
 // Observer receives every delivery attempt. Implementations must be fast
 // and safe for concurrent use; they are called on the sink's hot path.
+// They may keep a.Payload (not a itself) after the call: a sink never
+// modifies a payload once it has handed it out (Result.Payload is kept
+// for dead letters in the same way).
 type Observer interface {
 	ObserveAttempt(a *Attempt)
 }
@@ -129,4 +138,11 @@ type Sink interface {
 	// Close waits for in-flight messages up to ctx's deadline, reports the
 	// rest as Aborted, and releases the sink's resources.
 	Close(ctx context.Context) error
+}
+
+// Health is implemented by sinks that can tell whether they are connected
+// to their destination (used for readiness). Connected returns false with
+// a human-readable reason while disconnected or not yet connected.
+type Health interface {
+	Connected() (ok bool, reason string)
 }

@@ -147,6 +147,8 @@ type Config struct {
 	ShutdownTimeout time.Duration // drain-and-commit budget on SIGINT/SIGTERM
 	CommitInterval  time.Duration // how often finished offsets are committed
 	KafkaWS         *KafkaWS      // the Kafka WS endpoint; nil when not configured
+	HTTP            HTTP          // health, metrics, API and dashboard listener
+	History         History       // delivery history of every attempt
 
 	// File is the name the configuration was loaded from ("" if none).
 	File string

@@ -13,7 +13,7 @@ import (
 // Allowed keys per mapping, in documentation order. They are functions, not
 // variables, so that the package has no mutable state.
 func topKeys() []string {
-	return []string{"log", "clusters", "registries", "sources", "sinks", "dead_letter", "shutdown_timeout", "commit_interval", "kafka_ws"}
+	return append([]string{"log", "clusters", "registries", "sources", "sinks", "dead_letter", "shutdown_timeout", "commit_interval", "kafka_ws"}, monitorSections()...)
 }
 func logKeys() []string { return []string{"level", "format"} }
 func clusterKeys() []string {
@@ -552,6 +552,9 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		case "kafka_ws":
 			c.KafkaWS = d.kafkaWS(p, v)
 		}
+		if isMonitorSection(k) {
+			d.monitorSection(c, k, p, v)
+		}
 	})
 	return c
 }
@@ -813,4 +816,5 @@ func (c *Config) applyDefaults() {
 	c.kafkaWSDefaults(m)
 	dur("shutdown_timeout", &c.ShutdownTimeout, DefaultShutdownTimeout)
 	dur("commit_interval", &c.CommitInterval, DefaultCommitInterval)
+	c.applyMonitorDefaults(m)
 }

@@ -218,6 +218,7 @@ func (r *redactor) config(c *Config) *yaml.Node {
 	for i, s := range c.Sinks {
 		sinks.Content = append(sinks.Content, r.sink(joinIndex("sinks", i), s))
 	}
+	httpNode, historyNode := r.monitorNodes(c)
 	return mapping(
 		"log", mapping("level", r.str("log.level", c.Log.Level), "format", r.str("log.format", c.Log.Format)),
 		"clusters", clusters,
@@ -230,6 +231,8 @@ func (r *redactor) config(c *Config) *yaml.Node {
 		"shutdown_timeout", r.dur("shutdown_timeout", c.ShutdownTimeout),
 		"commit_interval", r.dur("commit_interval", c.CommitInterval),
 		"kafka_ws", r.kafkaWS(c.KafkaWS),
+		"http", httpNode,
+		"history", historyNode,
 	)
 }
 

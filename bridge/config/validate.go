@@ -51,6 +51,7 @@ func (c *Config) validate() []*FieldError {
 	v.positive("shutdown_timeout", int64(c.ShutdownTimeout), "a duration above 0, e.g. 30s")
 	v.positive("commit_interval", int64(c.CommitInterval), "a duration above 0, e.g. 1s")
 	v.loops()
+	v.monitor()
 	return v.errs
 }
 

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -18,8 +20,8 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 	"go.uber.org/zap"
 
-	"github.com/telebridge/telebridge/bridge"
 	"github.com/telebridge/telebridge/bridge/config"
+	"github.com/telebridge/telebridge/bridge/monitor"
 	"github.com/telebridge/telebridge/bridge/profile"
 	"github.com/telebridge/telebridge/internal/fleet"
 	"github.com/telebridge/telebridge/internal/testkit"
@@ -30,6 +32,7 @@ type benchFlags struct {
 	profile  string
 	timeout  time.Duration
 	cpuProf  string
+	history  string
 }
 
 func newBenchCmd(g *globalFlags) *cobra.Command {
@@ -63,6 +66,7 @@ msgs/s, p50/p99 latency (record read to acknowledged) and peak RSS.`,
 	cmd.Flags().StringVar(&f.profile, "profile", "trackunit-insights", "input profile: trackunit-insights or mobito")
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up after this long")
 	cmd.Flags().StringVar(&f.cpuProf, "cpuprofile", "", "write a Go CPU profile of the bridge run (b) to this file")
+	cmd.Flags().StringVar(&f.history, "history", "compare", "delivery history during the bridge run: off, on, or compare (runs with history off, on, on, off and prints the throughput change)")
 	return cmd
 }
 
@@ -74,6 +78,9 @@ func runBench(ctx context.Context, out io.Writer, f *benchFlags, log *zap.Logger
 	}
 	if f.messages <= 0 {
 		return &exitError{code: 2, err: errors.New("--messages must be positive")}
+	}
+	if f.history != "off" && f.history != "on" && f.history != "compare" {
+		return &exitError{code: 2, err: fmt.Errorf("--history %q: allowed: off, on, compare", f.history)}
 	}
 	k, err := testkit.StartKafka([]string{benchInput, "bench.copy"})
 	if err != nil {
@@ -109,16 +116,54 @@ func runBench(ctx context.Context, out io.Writer, f *benchFlags, log *zap.Logger
 			return err
 		}
 	}
-	res, err := benchBridge(ctx, k, reg.URL(), f, log)
+	histDir, err := os.MkdirTemp("", "telebridge-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(histDir)
+	firstHistory := f.history == "on"
+	res, err := benchBridge(ctx, k, reg.URL(), f, log, histPath(histDir, firstHistory, 1))
 	if f.cpuProf != "" {
 		pprof.StopCPUProfile()
 	}
 	if err != nil {
 		return fmt.Errorf("bridge run: %w", err)
 	}
-	fmt.Fprintf(out, "(b) telebridge      : %8.0f input msgs/s, %8.0f output objects/s (%.1f objects per message)\n",
-		res.inRate, res.outRate, res.outRate/res.inRate)
+	label := "history off"
+	if firstHistory {
+		label = "history on"
+	}
+	fmt.Fprintf(out, "(b) telebridge      : %8.0f input msgs/s, %8.0f output objects/s (%.1f objects per message, %s)\n",
+		res.inRate, res.outRate, res.outRate/res.inRate, label)
+	if res.history != "" {
+		fmt.Fprintf(out, "    %s\n", res.history)
+	}
 	fmt.Fprintf(out, "ratio (b) objects/s / (a) msgs/s : %.2f (target >= 0.70)\n", res.outRate/copyRate)
+	if f.history == "compare" {
+		// Runs in the order off, on, on, off, so that a drift over the
+		// runs (the embedded broker holds more data each time) weighs on
+		// both sides equally; each side is the mean of two runs.
+		var on [2]bridgeResult
+		for i := range on {
+			on[i], err = benchBridge(ctx, k, reg.URL(), f, log, histPath(histDir, true, 2+i))
+			if err != nil {
+				return fmt.Errorf("bridge run with history: %w", err)
+			}
+			fmt.Fprintf(out, "(c) telebridge      : %8.0f input msgs/s, %8.0f output objects/s (history on)\n", on[i].inRate, on[i].outRate)
+			fmt.Fprintf(out, "    %s\n", on[i].history)
+		}
+		off2, err := benchBridge(ctx, k, reg.URL(), f, log, "")
+		if err != nil {
+			return fmt.Errorf("bridge run: %w", err)
+		}
+		fmt.Fprintf(out, "(b) telebridge      : %8.0f input msgs/s, %8.0f output objects/s (history off, again)\n", off2.inRate, off2.outRate)
+		offMean, onMean := (res.outRate+off2.outRate)/2, (on[0].outRate+on[1].outRate)/2
+		fmt.Fprintf(out, "history cost       : %.0f objects/s with history on vs %.0f off (mean of two runs each): %+.1f%% (target: drop <= 10%%)\n",
+			onMean, offMean, (onMean/offMean-1)*100)
+		cpuOff, cpuOn := (res.cpuPerObject+off2.cpuPerObject)/2, (on[0].cpuPerObject+on[1].cpuPerObject)/2
+		fmt.Fprintf(out, "CPU per object     : %s with history on vs %s off (%+.1f%%; process total, broker included)\n",
+			cpuOn.Round(10*time.Nanosecond), cpuOff.Round(10*time.Nanosecond), (float64(cpuOn)/float64(cpuOff)-1)*100)
+	}
 	fmt.Fprintf(out, "latency read->ack  : p50 %s, p99 %s\n", res.p50, res.p99)
 	fmt.Fprintf(out, "peak RSS           : %s\n", peakRSS())
 	return nil
@@ -248,6 +293,29 @@ func benchCopy(ctx context.Context, k *testkit.Kafka, n int) (float64, error) {
 type bridgeResult struct {
 	inRate, outRate float64
 	p50, p99        time.Duration
+	history         string // what the history recorded, "" when off
+	// cpuPerObject is the process CPU time (user+system, embedded broker
+	// included) per delivered object, from start to a stopped bridge with
+	// its history written: unlike throughput, it does not depend on what
+	// else the machine runs.
+	cpuPerObject time.Duration
+}
+
+// cpuTime is the CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// histPath is the history file of bridge run n, "" for history off.
+func histPath(dir string, on bool, n int) string {
+	if !on {
+		return ""
+	}
+	return filepath.Join(dir, fmt.Sprintf("history-%d.db", n))
 }
 
 const benchConfig = `clusters:
@@ -273,26 +341,34 @@ sinks:
     acks: all
 dead_letter: {cluster: bench, topic: bench.dead-letter}
 shutdown_timeout: 20s
+http: {enabled: false}
 `
 
-func benchBridge(ctx context.Context, k *testkit.Kafka, regURL string, f *benchFlags, log *zap.Logger) (bridgeResult, error) {
+func benchBridge(ctx context.Context, k *testkit.Kafka, regURL string, f *benchFlags, log *zap.Logger, historyPath string) (bridgeResult, error) {
 	regLine := ""
 	if f.profile == profile.NameTrackunit {
 		regLine = "registry: bench"
 	}
 	text := fmt.Sprintf(benchConfig, k.Addr, testkit.KafkaUser, testkit.KafkaPassword, regURL, testkit.RegistryUser, testkit.RegistryPasswd, benchInput, f.profile, regLine)
+	if historyPath != "" {
+		text += fmt.Sprintf("history: {path: %q}\n", historyPath)
+	} else {
+		text += "history: {enabled: false}\n"
+	}
 	cfg, err := config.Parse([]byte(text), "bench.yaml", os.LookupEnv)
 	if err != nil {
 		return bridgeResult{}, err
 	}
-	b, err := bridge.New(cfg, bridge.Options{Logger: log})
+	svc, err := monitor.Start(cfg, monitor.Options{Logger: log})
 	if err != nil {
 		return bridgeResult{}, err
 	}
+	b := svc.Bridge
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
-	go func() { done <- b.Run(runCtx) }()
+	cpu0 := cpuTime()
+	go func() { done <- svc.Run(runCtx) }()
 
 	var start, lastIn time.Time
 	tick := time.NewTicker(2 * time.Millisecond)
@@ -321,12 +397,18 @@ func benchBridge(ctx context.Context, k *testkit.Kafka, regURL string, f *benchF
 				return bridgeResult{}, err
 			}
 			el := end.Sub(start).Seconds()
-			return bridgeResult{
-				inRate:  float64(f.messages) / el,
-				outRate: float64(st.Delivered) / el,
-				p50:     st.LatencyP50,
-				p99:     st.LatencyP99,
-			}, nil
+			res := bridgeResult{
+				inRate:       float64(f.messages) / el,
+				outRate:      float64(st.Delivered) / el,
+				p50:          st.LatencyP50,
+				p99:          st.LatencyP99,
+				cpuPerObject: (cpuTime() - cpu0) / time.Duration(max(st.Delivered, 1)),
+			}
+			if svc.Recorder != nil {
+				h := svc.Recorder.Stats()
+				res.history = fmt.Sprintf("history: %d records written, %d dropped (queue full), %d failed writes; %s", h.Recorded, h.Dropped, h.WriteFailed, fileSize(historyPath))
+			}
+			return res, nil
 		}
 	}
 }
@@ -348,4 +430,15 @@ func peakRSS() string {
 		}
 	}
 	return "unknown"
+}
+
+// fileSize describes the size of a file and its WAL.
+func fileSize(path string) string {
+	var n int64
+	for _, p := range []string{path, path + "-wal"} {
+		if fi, err := os.Stat(p); err == nil {
+			n += fi.Size()
+		}
+	}
+	return fmt.Sprintf("file %.1f MiB", float64(n)/(1<<20))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/telebridge/telebridge/bridge"
 	"github.com/telebridge/telebridge/bridge/config"
+	"github.com/telebridge/telebridge/bridge/monitor"
 	"github.com/telebridge/telebridge/bridge/profile"
 	"github.com/telebridge/telebridge/internal/fleet"
 	"github.com/telebridge/telebridge/internal/testkit"
@@ -34,6 +36,7 @@ const (
 	demoMobitoTopic    = "mobito.vehicles"
 	demoOutputTemplate = "globe-tracker.events.{type}"
 	demoDeadLetter     = "telebridge.dead-letter"
+	demoHTTP           = "127.0.0.1:8080"
 )
 
 type demoFlags struct {
@@ -45,6 +48,7 @@ type demoFlags struct {
 	configOut   string
 	seed        uint64
 	wsListen    string // Kafka WS endpoint address; "" or busy: a free port
+	http        string // dashboard listen address; "" picks a free port
 }
 
 func newDemoCmd(g *globalFlags) *cobra.Command {
@@ -84,6 +88,7 @@ to a file you can copy as a starting point.`,
 	cmd.Flags().StringVar(&f.configOut, "config-out", "", "where to write the config the demo runs (default: a file in the temp directory)")
 	cmd.Flags().Uint64Var(&f.seed, "seed", 1, "simulation seed")
 	cmd.Flags().StringVar(&f.wsListen, "ws-listen", demoWSDefaultAddr, "address of the Kafka WS endpoint (a free port if busy)")
+	cmd.Flags().StringVar(&f.http, "http", demoHTTP, "listen address of the dashboard, metrics and API (a free port if this one is taken)")
 	return cmd
 }
 
@@ -162,6 +167,12 @@ func runDemo(ctx context.Context, out io.Writer, f *demoFlags, log *zap.Logger) 
 	if path == "" {
 		path = filepath.Join(os.TempDir(), fmt.Sprintf("telebridge-demo-%d.yaml", os.Getpid()))
 	}
+	listen := f.http
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	histPath := strings.TrimSuffix(path, filepath.Ext(path)) + "-history.db"
+	text += fmt.Sprintf("http: {listen: %q}\nhistory: {path: %q}\n", listen, histPath)
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		return fmt.Errorf("write demo config: %w", err)
 	}
@@ -169,10 +180,15 @@ func runDemo(ctx context.Context, out io.Writer, f *demoFlags, log *zap.Logger) 
 	if err != nil {
 		return fmt.Errorf("demo config: %w", err)
 	}
-	b, err := bridge.New(cfg, bridge.Options{Logger: log})
+	svc, err := monitor.Start(cfg, monitor.Options{Logger: log})
+	if err != nil && errors.Is(err, syscall.EADDRINUSE) && f.http == demoHTTP {
+		// The default port is taken (another demo?): use a free one.
+		svc, err = monitor.Start(cfg, monitor.Options{Logger: log, Listen: "127.0.0.1:0"})
+	}
 	if err != nil {
 		return err
 	}
+	b := svc.Bridge
 
 	fmt.Fprintf(out, `telebridge demo
   Kafka bootstrap     %s   (SASL_PLAINTEXT, mechanism PLAIN, user %q, password %q)
@@ -181,11 +197,14 @@ func runDemo(ctx context.Context, out io.Writer, f *demoFlags, log *zap.Logger) 
   output topics       %s
   dead-letter topic   %s
   config              %s
+  dashboard           %s/   (metrics %s/metrics, API %s/api/v1/status)
+  delivery history    %s   (telebridge history --db %s --since 10m)
 Attach kcat from another terminal, e.g.:
   kcat -b %s -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN \
        -X sasl.username=%s -X sasl.password=%s -C -t globe-tracker.events.location -o beginning
 `, kafkaSvc.Addr, testkit.KafkaUser, testkit.KafkaPassword, reg.URL(), testkit.RegistryUser, testkit.RegistryPasswd, schemaID,
 		demoTrackunitTopic, demoMobitoTopic, demoOutputTemplate, demoDeadLetter, path,
+		svc.URL, svc.URL, svc.URL, histPath, histPath,
 		kafkaSvc.Addr, testkit.KafkaUser, testkit.KafkaPassword)
 	var wg sync.WaitGroup
 	wsCtx, stopWS := context.WithCancel(ctx)
@@ -233,7 +252,7 @@ Attach kcat from another terminal, e.g.:
 	}()
 
 	start := time.Now()
-	err = b.Run(runCtx)
+	err = svc.Run(runCtx)
 	stopProducing()
 	stopWS()
 	wg.Wait()

@@ -63,6 +63,7 @@ sinks:
 dead_letter: {cluster: k, topic: dlq}
 shutdown_timeout: 20s
 commit_interval: 200ms
+http: {listen: "127.0.0.1:0"}
 `
 
 type procEnv struct {

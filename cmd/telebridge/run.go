@@ -12,8 +12,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/telebridge/telebridge/bridge"
 	"github.com/telebridge/telebridge/bridge/config"
+	"github.com/telebridge/telebridge/bridge/monitor"
 )
 
 func librdkafkaVersion() string {
@@ -97,12 +97,20 @@ func runBridge(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 }
 
 func runPipeline(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
-	b, err := bridge.New(cfg, bridge.Options{Logger: log})
+	svc, err := monitor.Start(cfg, monitor.Options{Logger: log})
 	if err != nil {
 		return err
 	}
-	log.Info("telebridge starting", zap.String("version", version), zap.String("config", cfg.File), zap.String("sources", b.SourceNames()))
-	if err := b.Run(ctx); err != nil {
+	b := svc.Bridge
+	fields := []zap.Field{zap.String("version", version), zap.String("config", cfg.File), zap.String("sources", b.SourceNames())}
+	if svc.URL != "" {
+		fields = append(fields, zap.String("http", svc.URL))
+	}
+	if cfg.History.Enabled {
+		fields = append(fields, zap.String("history", cfg.History.Path))
+	}
+	log.Info("telebridge starting", fields...)
+	if err := svc.Run(ctx); err != nil {
 		return err
 	}
 	st := b.Stats()

@@ -251,6 +251,8 @@ func (s *settings) configMap(conn map[string]string, logs chan kafka.LogEvent) (
 		// Defaults the caller may override through Connection.
 		"linger.ms":                    5,
 		"queue.buffering.max.messages": max(100000, s.maxInFlight+1),
+		// Statistics feed Connected (broker states) every StatsInterval.
+		"statistics.interval.ms": int(StatsInterval / time.Millisecond),
 	}
 	for k, v := range conn {
 		cm[k] = v

@@ -92,6 +92,9 @@ type Sink struct {
 	// authentication, ...) since the last successful delivery; it explains
 	// delivery timeouts.
 	lastClientErr atomic.Pointer[kafka.Error]
+	// health is the broker connection state from librdkafka's statistics
+	// (see Connected).
+	health brokerHealth
 
 	closeOnce sync.Once
 	closeErr  error
@@ -522,7 +525,10 @@ func (s *Sink) handleEvent(ev kafka.Event, lim *sinks.LogLimiter) {
 		s.delivered(rec, e.TopicPartition)
 	case kafka.Error:
 		s.lastClientErr.Store(&e)
+		s.health.onError(e, s.cfg.redactString(e.Error()))
 		s.logClientError(e, lim)
+	case *kafka.Stats:
+		s.health.onStats(e.String())
 	}
 }
 
