@@ -49,9 +49,10 @@ type Server struct {
 }
 
 // NewServer builds the server for b; rec and store may be nil (history
-// off: the deliveries API answers 503). It starts one goroutine sampling
+// off: the deliveries API answers 503). extra collectors are exported on
+// /metrics beside the bridge's. It starts one goroutine sampling
 // rates every 2 seconds until Close.
-func NewServer(b *bridge.Bridge, rec *history.Recorder, store *history.Store, log *zap.Logger) *Server {
+func NewServer(b *bridge.Bridge, rec *history.Recorder, store *history.Store, log *zap.Logger, extra ...prometheus.Collector) *Server {
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -59,6 +60,7 @@ func NewServer(b *bridge.Bridge, rec *history.Recorder, store *history.Store, lo
 		stop: make(chan struct{}), done: make(chan struct{})}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(newCollector(b, rec), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(extra...)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

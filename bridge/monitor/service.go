@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/telebridge/telebridge/bridge"
@@ -20,6 +21,9 @@ type Options struct {
 	Logger *zap.Logger
 	// Listen overrides http.listen when not empty.
 	Listen string
+	// Collectors are exported on /metrics beside the bridge's (for
+	// example KafkaWSCollector of an endpoint run beside the bridge).
+	Collectors []prometheus.Collector
 }
 
 // Service is a bridge with its delivery history and HTTP server, built
@@ -96,7 +100,7 @@ func Start(cfg *config.Config, opts Options) (svc *Service, err error) {
 		return nil, err
 	}
 	s.Bridge = b
-	s.Server = NewServer(b, s.Recorder, s.Store, log)
+	s.Server = NewServer(b, s.Recorder, s.Store, log, opts.Collectors...)
 	listen := cfg.HTTP.Listen
 	if opts.Listen != "" {
 		listen = opts.Listen

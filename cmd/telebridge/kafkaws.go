@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/telebridge/telebridge/bridge"
 	"github.com/telebridge/telebridge/bridge/config"
+	"github.com/telebridge/telebridge/bridge/monitor"
 )
 
 // runWithKafkaWS serves the Kafka WS endpoint of cfg's kafka_ws section,
@@ -36,7 +38,7 @@ func runWithKafkaWS(ctx context.Context, cfg *config.Config, log *zap.Logger) er
 		}
 		wsErr <- err
 	}()
-	err = runPipeline(ctx, cfg, log)
+	err = runPipeline(ctx, cfg, log, monitor.Options{Logger: log, Collectors: []prometheus.Collector{monitor.KafkaWSCollector(ws)}})
 	cancel()
 	return errors.Join(err, <-wsErr)
 }

@@ -93,11 +93,13 @@ func runBridge(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	if cfg.KafkaWS != nil {
 		return runWithKafkaWS(ctx, cfg, log)
 	}
-	return runPipeline(ctx, cfg, log)
+	return runPipeline(ctx, cfg, log, monitor.Options{Logger: log})
 }
 
-func runPipeline(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
-	svc, err := monitor.Start(cfg, monitor.Options{Logger: log})
+// runPipeline runs the bridge with its history and HTTP server until ctx
+// ends.
+func runPipeline(ctx context.Context, cfg *config.Config, log *zap.Logger, opts monitor.Options) error {
+	svc, err := monitor.Start(cfg, opts)
 	if err != nil {
 		return err
 	}
