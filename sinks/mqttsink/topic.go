@@ -235,3 +235,14 @@ func escapeByte(c byte) bool {
 	}
 	return c < 0x20 || c == 0x7f
 }
+
+// ValidateTopic checks a topic template as New does, and that objects of
+// type ty can fill every field placeholder in it. Configuration loaders
+// use it to report template problems before the sink starts.
+func ValidateTopic(raw string, ty schemas.Type) error {
+	tt, err := parseTopic(raw)
+	if err != nil {
+		return err
+	}
+	return tt.checkType(ty)
+}
