@@ -80,7 +80,7 @@ func explainConnectError(err error, st *settings) error {
 		case 0x86:
 			msg += fmt.Sprintf("; check username %q and password", st.username)
 		case 0x87:
-			msg += fmt.Sprintf("; user %q (client id %q) is not allowed to connect", st.username, st.clientID)
+			msg += fmt.Sprintf("; user %q (client id %q) is not allowed to connect: check username and password (mosquitto answers a wrong password this way) and the broker's access rules", st.username, st.clientID)
 		case 0x85:
 			msg += fmt.Sprintf("; client id %q was rejected", st.clientID)
 		}
