@@ -30,6 +30,7 @@ type benchFlags struct {
 	profile  string
 	timeout  time.Duration
 	cpuProf  string
+	mqtt     mqttBenchFlags
 }
 
 func newBenchCmd(g *globalFlags) *cobra.Command {
@@ -47,7 +48,12 @@ func newBenchCmd(g *globalFlags) *cobra.Command {
               every derived object (acks=all), committing offsets.
 
 It prints input msgs/s, output objects/s, the ratio of (b) objects/s to (a)
-msgs/s, p50/p99 latency (record read to acknowledged) and peak RSS.`,
+msgs/s, p50/p99 latency (record read to acknowledged) and peak RSS.
+
+With --mqtt it measures the MQTT sink instead: --messages object-sync
+objects published at each --qos (default 0,1,2) to an embedded broker, or
+to --mqtt-url, printing msgs/s and the p50/p99 latency from publish to
+PUBACK (QoS 1), PUBCOMP (QoS 2) or written (QoS 0).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := newLogger(pick(g.logFormat, "", "console"), pick(g.logLevel, "", "warn"))
@@ -56,6 +62,9 @@ msgs/s, p50/p99 latency (record read to acknowledged) and peak RSS.`,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 			defer cancel()
+			if f.mqtt.enabled {
+				return runMQTTBench(ctx, cmd.OutOrStdout(), f, os.Getenv, log)
+			}
 			return runBench(ctx, cmd.OutOrStdout(), f, log)
 		},
 	}
@@ -63,6 +72,7 @@ msgs/s, p50/p99 latency (record read to acknowledged) and peak RSS.`,
 	cmd.Flags().StringVar(&f.profile, "profile", "trackunit-insights", "input profile: trackunit-insights or mobito")
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up after this long")
 	cmd.Flags().StringVar(&f.cpuProf, "cpuprofile", "", "write a Go CPU profile of the bridge run (b) to this file")
+	addMQTTBenchFlags(cmd, &f.mqtt)
 	return cmd
 }
 
