@@ -394,8 +394,13 @@ func (s *Sink) deliver(rec *record) {
 			return
 		case errors.Is(err, autopaho.ConnectionDownError) || errors.Is(err, session.ErrNoConnection):
 			// Not sent: the connection dropped before the publish entered
-			// the session. Waiting for the connection is not an attempt.
+			// the session. Waiting for the connection is not an attempt;
+			// the pause keeps a flapping connection from spinning here.
 			rec.attempt--
+			select {
+			case <-time.After(10 * time.Millisecond):
+			case <-s.runCtx.Done():
+			}
 			continue
 		case s.runCtx.Err() != nil:
 			s.abort(rec)
