@@ -33,6 +33,8 @@ type MQTTOptions struct {
 	// TLS, if set, makes the listener speak TLS (set ClientAuth and
 	// ClientCAs for mutual TLS).
 	TLS *tls.Config
+	// WebSocket serves MQTT over WebSocket (path /) instead of plain TCP.
+	WebSocket bool
 	// DenyTopic, if set, refuses publishes to topics for which it returns
 	// true (PUBACK/PUBREC reason code 0x87 Not authorized at QoS 1/2).
 	DenyTopic func(topic string) bool
@@ -91,8 +93,14 @@ func StartMQTT(opts MQTTOptions) (*MQTT, error) {
 // Addr returns host:port of the listener.
 func (m *MQTT) Addr() string { return m.addr }
 
-// URL returns the broker URL (mqtt:// or mqtts://).
+// URL returns the broker URL (mqtt://, mqtts://, ws:// or wss://).
 func (m *MQTT) URL() string {
+	if m.opts.WebSocket {
+		if m.opts.TLS != nil {
+			return "wss://" + m.addr + "/"
+		}
+		return "ws://" + m.addr + "/"
+	}
 	if m.opts.TLS != nil {
 		return "mqtts://" + m.addr
 	}
@@ -122,7 +130,11 @@ func (m *MQTT) Start() error {
 	if err := srv.AddHook(&mqttHook{m: m}, nil); err != nil {
 		return fmt.Errorf("testkit: mqtt hook: %w", err)
 	}
-	if err := srv.AddListener(listeners.NewTCP(listeners.Config{ID: "t1", Address: m.addr, TLSConfig: m.opts.TLS})); err != nil {
+	var l listeners.Listener = listeners.NewTCP(listeners.Config{ID: "t1", Address: m.addr, TLSConfig: m.opts.TLS})
+	if m.opts.WebSocket {
+		l = listeners.NewWebsocket(listeners.Config{ID: "ws1", Address: m.addr, TLSConfig: m.opts.TLS})
+	}
+	if err := srv.AddListener(l); err != nil {
 		return fmt.Errorf("testkit: mqtt listener on %s: %w", m.addr, err)
 	}
 	if err := srv.Serve(); err != nil {

@@ -612,3 +612,41 @@ func TestFailover(t *testing.T) {
 func show(r sinks.Result) string {
 	return fmt.Sprintf("{%s attempts=%d topic=%q qos=%d err=%v}", r.Outcome, r.Attempts, r.Topic, r.QoS, r.Err)
 }
+
+// TestWebSocket delivers over ws:// and wss:// (TLS verified with a CA
+// file).
+func TestWebSocket(t *testing.T) {
+	files, err := testkit.WriteTLSFiles(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, opts := range map[string]testkit.MQTTOptions{
+		"ws":  {WebSocket: true},
+		"wss": {WebSocket: true, TLS: files.Server},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := testCtx(t)
+			b := startBroker(t, opts)
+			if !strings.HasPrefix(b.URL(), name+"://") {
+				t.Fatalf("broker URL %s", b.URL())
+			}
+			col := collect(t, b, "wsx/#")
+			cfg := baseConfig(b, "wsx/{type}")
+			cfg.QoS = qosPtr(2)
+			cfg.TLS.CAFile = files.CA
+			s := newSink(t, cfg)
+			res := newResults()
+			m := message(location("a", 1), 1)
+			if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+				t.Fatal(err)
+			}
+			res.wait(t, ctx, 1)
+			if r, _ := res.get(m.EventID); r.Outcome != sinks.Delivered {
+				t.Fatalf("%s", show(r))
+			}
+			if _, err := col.Wait(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
