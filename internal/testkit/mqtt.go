@@ -3,6 +3,7 @@ package testkit
 import (
 	"bytes"
 	"context"
+	"errors"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -173,6 +174,28 @@ func (m *MQTT) Stop() {
 		_ = m.srv.Close()
 		m.srv = nil
 	}
+}
+
+// DropConnections closes the network connection of every client while the
+// broker keeps running, so clients reconnect and resume their sessions
+// (unacknowledged QoS 1/2 messages are retransmitted). It returns how many
+// connections it closed.
+func (m *MQTT) DropConnections() int {
+	m.mu.Lock()
+	srv := m.srv
+	m.mu.Unlock()
+	if srv == nil {
+		return 0
+	}
+	n := 0
+	for _, cl := range srv.Clients.GetAll() {
+		if cl.Net.Inline || cl.Closed() {
+			continue
+		}
+		cl.Stop(errors.New("testkit: connection dropped"))
+		n++
+	}
+	return n
 }
 
 // Close stops the broker for good.

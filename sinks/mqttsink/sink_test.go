@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/telebridge/telebridge/internal/testkit"
 	"github.com/telebridge/telebridge/schemas"
 	"github.com/telebridge/telebridge/sinks"
@@ -646,6 +649,80 @@ func TestWebSocket(t *testing.T) {
 			}
 			if _, err := col.Wait(ctx, 1); err != nil {
 				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestConnectionDropResumesSession drops the client's connection (the
+// broker keeps running and keeps the session) several times mid-stream:
+// the client resumes the session and retransmits unacknowledged QoS 1/2
+// publishes, so every message ends Delivered without being republished as
+// a new attempt.
+func TestConnectionDropResumesSession(t *testing.T) {
+	for _, qos := range []byte{1, 2} {
+		t.Run(fmt.Sprintf("qos%d", qos), func(t *testing.T) {
+			ctx := testCtx(t)
+			b := startBroker(t, testkit.MQTTOptions{})
+			cfg := baseConfig(b, "drop/{type}")
+			cfg.QoS = qosPtr(qos)
+			cfg.MaxInFlight = 50
+			cfg.Retry.MaxAttempts = 10
+			obs := newAttempts()
+			cfg.Observer = obs
+			core, logs := observer.New(zap.InfoLevel)
+			cfg.Logger = zap.New(core)
+			s := newSink(t, cfg)
+			res := newResults()
+			const n = 600
+			go func() {
+				for i := range n {
+					m := message(location("a", int64(i+1)), i)
+					if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+						t.Errorf("Send %d: %v", i, err)
+						return
+					}
+				}
+			}()
+			dropped := 0
+			for range 3 {
+				res.wait(t, ctx, n/6)
+				dropped += b.DropConnections()
+			}
+			if dropped == 0 {
+				t.Fatal("no connection was dropped")
+			}
+			res.wait(t, ctx, n-3*(n/6))
+			res.check(t, n)
+			resumed := 0
+			for _, e := range logs.FilterMessage("connected to MQTT broker").All() {
+				if e.ContextMap()["session_present"] == true {
+					resumed++
+				}
+			}
+			if resumed == 0 {
+				t.Fatalf("no reconnection resumed the session (%d connects)", logs.FilterMessage("connected to MQTT broker").Len())
+			}
+			accepted := b.Accepted()
+			for i := range n {
+				id := message(location("a", 1), i).EventID
+				r, _ := res.get(id)
+				if r.Outcome != sinks.Delivered {
+					t.Fatalf("message %d: %s", i, show(r))
+				}
+				// The session covers retransmission, so a message takes
+				// one attempt. The exception is mochi's answer to a QoS 2
+				// PUBLISH retransmitted after its PUBREC was lost: PUBREC
+				// 0x91 (Packet Identifier in use), which the sink takes as
+				// a failure and publishes again (a duplicate, not a loss).
+				for _, a := range obs.byEvent()[id] {
+					if a.Status != sinks.StatusDelivered && !(qos == 2 && strings.Contains(a.Err, "0x91")) {
+						t.Fatalf("message %d: attempt %d failed: %s (want retransmission within the session)", i, a.Number, a.Err)
+					}
+				}
+				if accepted[id] == 0 {
+					t.Fatalf("message %d never reached the broker", i)
+				}
 			}
 		})
 	}
