@@ -139,8 +139,10 @@ func (b *Bridge) newSink(sc *config.Sink) (sinks.Sink, error) {
 			Logger:          b.log.With(zap.String("sink", sc.Name)),
 			Observer:        b.opts.Observer,
 		})
+	case config.SinkMQTT:
+		return b.newMQTTSink(sc)
 	}
-	return nil, fmt.Errorf("sinks %s: unsupported sink type %q (allowed: kafka)", sc.Name, sc.Type)
+	return nil, fmt.Errorf("sinks %s: unsupported sink type %q (allowed: kafka, mqtt)", sc.Name, sc.Type)
 }
 
 func (b *Bridge) sourceSpec(sc *config.Source, routes map[string]*route) (sourceSpec, error) {

@@ -330,10 +330,16 @@ func (s *source) stopLanes(keys []tpKey, drop bool) {
 			ls = append(ls, l)
 		}
 	}
+	expired := false // the deadline's single tick was consumed
 	for _, l := range ls {
+		if expired {
+			<-l.exited
+			continue
+		}
 		select {
 		case <-l.exited:
 		case <-deadline.C:
+			expired = true
 			for _, l := range ls {
 				l.cancel()
 			}
@@ -342,12 +348,15 @@ func (s *source) stopLanes(keys []tpKey, drop bool) {
 	}
 	for _, l := range ls {
 		if ch := l.tracker.waitDrained(); ch != nil {
-			select {
-			case <-ch:
-			case <-deadline.C:
-				s.log.Warn("drain timed out; unfinished records will be redelivered", zap.String("partition", l.String()), zap.Int("in_flight", l.tracker.inFlight()))
-				return
+			if !expired {
+				select {
+				case <-ch:
+					continue
+				case <-deadline.C:
+				}
 			}
+			s.log.Warn("drain timed out; unfinished records will be redelivered", zap.String("partition", l.String()), zap.Int("in_flight", l.tracker.inFlight()))
+			return
 		}
 	}
 }

@@ -78,6 +78,9 @@ type Result struct {
 	Topic     string
 	Partition int32
 	Offset    int64
+	// QoS is the MQTT QoS level the message was published at (MQTT sinks
+	// only; 0 for other kinds).
+	QoS byte
 }
 
 // AttemptStatus is the state an attempt ended in.
@@ -102,17 +105,18 @@ type Attempt struct {
 	Topic     string
 	Partition int32
 	Offset    int64
-	Status    AttemptStatus
-	Err       string
-	Number    int
-	Latency   time.Duration
-	EventID   string
-	Type      schemas.Type
-	AssetID   string
-	Source    SourceRef
-	Payload   []byte
-	// QoS is the MQTT QoS of the publish (MQTT sinks only).
-	QoS int
+	// QoS is the MQTT QoS level of the attempt (MQTT sinks only; 0 for
+	// other kinds).
+	QoS     byte
+	Status  AttemptStatus
+	Err     string
+	Number  int
+	Latency time.Duration
+	EventID string
+	Type    schemas.Type
+	AssetID string
+	Source  SourceRef
+	Payload []byte
 }
 
 // Observer receives every delivery attempt. Implementations must be fast

@@ -77,7 +77,7 @@ const (
 	DecodeWriter = "writer"
 )
 
-// SinkKafka is the only sink type supported so far (sinks[].type).
+// SinkKafka is the sinks[].type of Kafka push sinks (SinkMQTT: mqtt.go).
 const SinkKafka = "kafka"
 
 // Object-sync types a sink can receive (sinks[].types, {type} in topics).
@@ -226,8 +226,8 @@ type Source struct {
 	OnIncompatibleSchema string
 }
 
-// Sink pushes normalised objects somewhere. Type selects which fields apply;
-// only SinkKafka exists so far.
+// Sink pushes normalised objects somewhere. Type selects which fields apply:
+// SinkKafka uses Cluster, Key, Acks and Compression; SinkMQTT uses MQTT.
 type Sink struct {
 	Name            string
 	Type            string
@@ -241,6 +241,7 @@ type Sink struct {
 	DeliveryTimeout time.Duration // per attempt (librdkafka message.timeout.ms)
 	Compression     string        // none, gzip, snappy, lz4 or zstd
 	MaxInFlight     int           // messages awaiting acknowledgement
+	MQTT            *MQTTSink     // settings of type mqtt sinks (nil for kafka)
 	Line            int
 }
 

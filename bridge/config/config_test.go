@@ -179,7 +179,7 @@ func TestInvalidExamples(t *testing.T) {
 			`invalid-bad-enum.yaml:6: clusters.main.security_protocol: invalid value "SASL_TLS"; did you mean "SASL_SSL"? (allowed: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL)`,
 			`invalid-bad-enum.yaml:11: sources[0].profile: invalid value "mobitto"; did you mean "mobito"? (allowed: trackunit-insights, mobito)`,
 			`invalid-bad-enum.yaml:12: sources[0].start: invalid value "earlist"; did you mean "earliest"? (allowed: committed, earliest, latest)`,
-			`invalid-bad-enum.yaml:15: sinks[0].type: unsupported sink type "mqtt"; allowed: kafka`,
+			`invalid-bad-enum.yaml:15: sinks[0].type: unsupported sink type "amqp"; allowed: kafka, mqtt`,
 			`invalid-bad-enum.yaml:22: sinks[1].acks: invalid value "two" (allowed: all, 1, 0)`,
 			`invalid-bad-enum.yaml:23: sinks[1].compression: invalid value "brotli" (allowed: none, gzip, snappy, lz4, zstd)`,
 			`invalid-bad-enum.yaml:24: sinks[1].types[1]: invalid value "locations"; did you mean "location"? (allowed: asset, location, sensordata, reeferdata, gensetdata, gtoemdata)`,

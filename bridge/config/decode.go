@@ -30,7 +30,7 @@ func sourceKeys() []string {
 	return []string{"name", "cluster", "topics", "group_id", "start", "profile", "registry", "decode", "owner_id", "sinks", "max_in_flight", "on_incompatible_schema"}
 }
 func sinkKeys() []string {
-	return []string{"name", "type", "cluster", "topic", "key", "acks", "types", "event_id", "retry", "delivery_timeout", "compression", "max_in_flight"}
+	return append([]string{"name", "type", "cluster", "topic", "key", "acks", "types", "event_id", "retry", "delivery_timeout", "compression", "max_in_flight"}, mqttSinkKeys()...)
 }
 func eventIDKeys() []string    { return []string{"inject", "field"} }
 func retryKeys() []string      { return []string{"max_attempts", "initial_backoff", "max_backoff"} }
@@ -723,6 +723,8 @@ func (d *decoder) sink(path string, n *yaml.Node) *Sink {
 			d.str(v, p, &s.Compression, strings.ToLower)
 		case "max_in_flight":
 			d.integer(v, p, &s.MaxInFlight)
+		default:
+			d.mqttSinkKey(s, k, p, v)
 		}
 	})
 	return s
@@ -812,6 +814,7 @@ func (c *Config) applyDefaults() {
 		if len(s.Types) == 0 && absent(p+".types") {
 			s.Types = ObjectTypes()
 		}
+		c.applyMQTTDefaults(p, s)
 	}
 	c.kafkaWSDefaults(m)
 	dur("shutdown_timeout", &c.ShutdownTimeout, DefaultShutdownTimeout)

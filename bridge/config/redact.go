@@ -91,6 +91,7 @@ func (c *Config) secretValues() []string {
 			}
 		}
 	}
+	out = append(out, c.mqttSecrets()...)
 	for _, r := range c.Registries {
 		if r != nil {
 			out = append(out, r.Password.Reveal())
@@ -324,6 +325,9 @@ func (r *redactor) source(p string, s *Source) *yaml.Node {
 func (r *redactor) sink(p string, s *Sink) *yaml.Node {
 	if s == nil {
 		return plain("!!null", "null")
+	}
+	if s.Type == SinkMQTT {
+		return r.mqttSink(p, s)
 	}
 	return mapping(
 		"name", r.str(p+".name", s.Name),

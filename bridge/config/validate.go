@@ -540,15 +540,18 @@ func (v *validator) sinks() {
 		switch s.Type {
 		case SinkKafka:
 			v.kafkaSink(p, s)
+		case SinkMQTT:
+			v.mqttSink(p, s)
 		case "":
-			v.add(p+".type", "required (allowed: %s)", SinkKafka)
+			v.add(p+".type", "required (allowed: %s, %s)", SinkKafka, SinkMQTT)
 		default:
-			v.add(p+".type", "unsupported sink type %s; allowed: %s", v.show(p+".type", s.Type), SinkKafka)
+			v.add(p+".type", "unsupported sink type %s; allowed: %s, %s", v.show(p+".type", s.Type), SinkKafka, SinkMQTT)
 		}
 	}
 }
 
 func (v *validator) kafkaSink(p string, s *Sink) {
+	v.rejectKeys(p, s, mqttSinkKeys(), SinkMQTT)
 	clusters := v.clusterNames()
 	v.ref(p+".cluster", s.Cluster, "cluster", clusters, clusters)
 

@@ -114,7 +114,7 @@ func FromAttempt(a *sinks.Attempt, maxPayload int) Record {
 		r.Offset = -1
 	}
 	if a.Kind == "mqtt" {
-		q := a.QoS
+		q := int(a.QoS)
 		r.QoS = &q
 	}
 	if maxPayload > 0 && len(a.Payload) > 0 {

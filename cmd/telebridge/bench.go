@@ -33,6 +33,7 @@ type benchFlags struct {
 	timeout  time.Duration
 	cpuProf  string
 	history  string
+	mqtt     mqttBenchFlags
 }
 
 func newBenchCmd(g *globalFlags) *cobra.Command {
@@ -50,7 +51,12 @@ func newBenchCmd(g *globalFlags) *cobra.Command {
               every derived object (acks=all), committing offsets.
 
 It prints input msgs/s, output objects/s, the ratio of (b) objects/s to (a)
-msgs/s, p50/p99 latency (record read to acknowledged) and peak RSS.`,
+msgs/s, p50/p99 latency (record read to acknowledged) and peak RSS.
+
+With --mqtt it measures the MQTT sink instead: --messages object-sync
+objects published at each --qos (default 0,1,2) to an embedded broker, or
+to --mqtt-url, printing msgs/s and the p50/p99 latency from publish to
+PUBACK (QoS 1), PUBCOMP (QoS 2) or written (QoS 0).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := newLogger(pick(g.logFormat, "", "console"), pick(g.logLevel, "", "warn"))
@@ -59,6 +65,9 @@ msgs/s, p50/p99 latency (record read to acknowledged) and peak RSS.`,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 			defer cancel()
+			if f.mqtt.enabled {
+				return runMQTTBench(ctx, cmd.OutOrStdout(), f, os.Getenv, log)
+			}
 			return runBench(ctx, cmd.OutOrStdout(), f, log)
 		},
 	}
@@ -67,6 +76,7 @@ msgs/s, p50/p99 latency (record read to acknowledged) and peak RSS.`,
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up after this long")
 	cmd.Flags().StringVar(&f.cpuProf, "cpuprofile", "", "write a Go CPU profile of the bridge run (b) to this file")
 	cmd.Flags().StringVar(&f.history, "history", "compare", "delivery history during the bridge run: off, on, or compare (runs with history off, on, on, off and prints the throughput change)")
+	addMQTTBenchFlags(cmd, &f.mqtt)
 	return cmd
 }
 

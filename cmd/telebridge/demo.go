@@ -138,7 +138,7 @@ sinks:
     acks: all
     event_id: {inject: true, field: eventId}
     retry: {max_attempts: 5, initial_backoff: 200ms, max_backoff: 5s}
-dead_letter:
+%[11]sdead_letter:
   cluster: lake
   topic: %[10]s
 shutdown_timeout: 15s
@@ -153,6 +153,11 @@ func runDemo(ctx context.Context, out io.Writer, f *demoFlags, log *zap.Logger) 
 	defer kafkaSvc.Close()
 	reg := testkit.StartRegistry()
 	defer reg.Close()
+	mqttSvc, err := startDemoMQTT()
+	if err != nil {
+		return err
+	}
+	defer mqttSvc.Close()
 
 	schemaID, _, err := reg.RegisterSchema(demoTrackunitTopic+"-value", sr.Schema{Schema: profile.TrackunitReaderSchema(), Type: sr.TypeAvro})
 	if err != nil {
@@ -161,7 +166,7 @@ func runDemo(ctx context.Context, out io.Writer, f *demoFlags, log *zap.Logger) 
 
 	text := fmt.Sprintf(demoConfig, kafkaSvc.Addr, testkit.KafkaUser, testkit.KafkaPassword,
 		reg.URL(), testkit.RegistryUser, testkit.RegistryPasswd,
-		demoTrackunitTopic, demoMobitoTopic, demoOutputTemplate, demoDeadLetter)
+		demoTrackunitTopic, demoMobitoTopic, demoOutputTemplate, demoDeadLetter, demoMQTTSinkYAML(mqttSvc))
 	text += demoKafkaWSConfig(demoWSListen(f.wsListen))
 	path := f.configOut
 	if path == "" {
@@ -216,6 +221,7 @@ Attach kcat from another terminal, e.g.:
 	if err := printKafkaWSExample(out, wsURL); err != nil {
 		return err
 	}
+	printDemoMQTT(out, mqttSvc)
 	if f.duration > 0 {
 		fmt.Fprintf(out, "Running for %s (Ctrl-C stops earlier).\n\n", f.duration)
 	} else {
@@ -398,6 +404,7 @@ func summary(out io.Writer, b *bridge.Bridge, pc *producedCounts, took time.Dura
 	}
 	fmt.Fprintf(out, "  delivered   %d objects (%s)\n", st.Delivered, perType(st))
 	fmt.Fprintf(out, "  dead letters %d (topic %s)\n", st.DeadLetters, demoDeadLetter)
+	demoMQTTSummary(out, st)
 	fmt.Fprintf(out, "  latency     p50 %s, p99 %s (read to acknowledged)\n", st.LatencyP50, st.LatencyP99)
 	fmt.Fprintf(out, "  config      %s\n", path)
 }

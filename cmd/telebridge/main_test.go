@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -374,10 +375,13 @@ func TestDemoRunsAndShowsEverything(t *testing.T) {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
 	s := out.String()
-	for _, want := range []string{"Kafka bootstrap", "Schema Registry", "kcat -b", "[progress]", "[sample] globe-tracker.events.", "Summary", "dead letters"} {
+	for _, want := range []string{"Kafka bootstrap", "Schema Registry", "kcat -b", "[progress]", "[sample] globe-tracker.events.", "Summary", "dead letters", "mosquitto_sub -V mqttv5", "objects delivered to the embedded MQTT broker"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, s)
 		}
+	}
+	if !regexp.MustCompile(`mqtt +[1-9][0-9]* objects delivered`).MatchString(s) {
+		t.Errorf("the demo delivered nothing to its MQTT broker:\n%s", s)
 	}
 	if _, err := config.Load(f.configOut, os.LookupEnv); err != nil {
 		t.Fatalf("the config the demo wrote does not load: %v", err)

@@ -1,0 +1,67 @@
+package bridge
+
+import (
+	"fmt"
+	"os"
+
+	"go.uber.org/zap"
+
+	"github.com/telebridge/telebridge/bridge/config"
+	"github.com/telebridge/telebridge/schemas"
+	"github.com/telebridge/telebridge/sinks"
+	"github.com/telebridge/telebridge/sinks/mqttsink"
+)
+
+// newMQTTSink builds an MQTT push sink from a validated sink config.
+// MQTT_SET_EVENT_ID is read from the environment here (see
+// config.Sink.MQTTEventIDField).
+func (b *Bridge) newMQTTSink(sc *config.Sink) (sinks.Sink, error) {
+	m := sc.MQTT
+	if m == nil {
+		return nil, fmt.Errorf("sinks %s: type mqtt without mqtt settings", sc.Name)
+	}
+	field, err := sc.MQTTEventIDField(os.LookupEnv)
+	if err != nil {
+		return nil, fmt.Errorf("sinks %s: %w", sc.Name, err)
+	}
+	cfg := mqttsink.Config{
+		Name:            sc.Name,
+		Brokers:         m.Brokers,
+		ClientID:        m.ClientID,
+		Username:        m.Username,
+		Password:        m.Password.Reveal(),
+		Topic:           sc.Topic,
+		Retain:          m.Retain,
+		EventIDField:    field,
+		Retry:           sinks.RetryPolicy{MaxAttempts: sc.Retry.MaxAttempts, InitialBackoff: sc.Retry.InitialBackoff, MaxBackoff: sc.Retry.MaxBackoff},
+		DeliveryTimeout: sc.DeliveryTimeout,
+		ConnectTimeout:  m.ConnectTimeout,
+		KeepAlive:       m.KeepAlive,
+		SessionExpiry:   m.SessionExpiry,
+		MaxInFlight:     sc.MaxInFlight,
+		Logger:          b.log.With(zap.String("sink", sc.Name)),
+		Observer:        b.opts.Observer,
+	}
+	qos := byte(m.QoS)
+	cfg.QoS = &qos
+	if t := m.TLS; t != nil {
+		cfg.TLS = mqttsink.TLS{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
+	}
+	if len(m.QoSByType) > 0 {
+		cfg.TypeQoS = make(map[schemas.Type]byte, len(m.QoSByType))
+		for t, q := range m.QoSByType {
+			cfg.TypeQoS[schemas.Type(t)] = byte(q)
+		}
+	}
+	if len(m.TopicByType) > 0 {
+		cfg.TypeTopics = make(map[schemas.Type]string, len(m.TopicByType))
+		for t, topic := range m.TopicByType {
+			cfg.TypeTopics[schemas.Type(t)] = topic
+		}
+	}
+	s, err := mqttsink.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("sinks %s: %w", sc.Name, err)
+	}
+	return s, nil
+}

@@ -1,0 +1,599 @@
+// Package mqttsink pushes object-sync objects to an MQTT v5 broker with
+// eclipse/paho.golang (autopaho), at-least-once for QoS 1 and 2.
+//
+// Each object becomes one PUBLISH: the payload is the object's
+// single-event JSON (optionally with the eventId injected at the top
+// level), the topic comes from a template ({type} and payload fields such
+// as {ownerId}, escaped so that values never become wildcards or extra
+// levels), and the user properties are eventId, objectType and
+// telebridge-source (source topic/partition@offset), with content type
+// application/json and payload format indicator 1 (UTF-8).
+//
+// A message is acknowledged when it was written to the connection (QoS
+// 0), PUBACK arrived (QoS 1) or PUBCOMP arrived (QoS 2); only then is done
+// called with Delivered. A reason code of 0x80 or above in PUBACK or
+// PUBREC (for example 0x87 Not authorized from an ACL) fails the attempt,
+// and so does a missing acknowledgement within DeliveryTimeout; failed
+// attempts are retried after the RetryPolicy's backoff until MaxAttempts,
+// then the message ends Failed and the caller dead-letters it. Every
+// attempt is reported to the Observer.
+//
+// The connection is kept up by autopaho: broker URLs are tried in order,
+// reconnecting with exponential backoff and jitter. While no connection is
+// up, messages wait (waiting is not an attempt) and Send blocks once
+// MaxInFlight messages are pending, so the source pauses; nothing is
+// dropped. The first connection of a process starts a clean session (the
+// process has no session state to resume); reconnections resume it with
+// the configured session expiry, so QoS 1/2 messages in flight are
+// retransmitted by the client and acknowledged once. If the broker lost
+// the session (it restarted without persistence), the affected messages
+// are published again as a new attempt: at-least-once, duplicates
+// possible, which the eventId lets consumers detect.
+//
+// Ordering: up to MaxInFlight messages (and the broker's receive maximum
+// for QoS 1/2) are published concurrently, so messages can reach the
+// broker slightly out of source order; set MaxInFlight to 1 for strict
+// order at the cost of throughput.
+package mqttsink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/eclipse/paho.golang/autopaho"
+	"github.com/eclipse/paho.golang/paho"
+	"github.com/eclipse/paho.golang/paho/session"
+	"go.uber.org/zap"
+
+	"github.com/telebridge/telebridge/sinks"
+)
+
+// Kind is the sink kind reported by Sink.Kind and in attempts.
+const Kind = "mqtt"
+
+// User property names and the content type set on every publish.
+const (
+	PropEventID    = "eventId"
+	PropObjectType = "objectType"
+	PropSource     = "telebridge-source"
+	ContentType    = "application/json"
+)
+
+// ErrClosed is returned by Send once Close has started; done is not called.
+var ErrClosed = errors.New("mqtt sink closed")
+
+// errAborted is the Result.Err of messages aborted by Close.
+var errAborted = errors.New("sink closed before the delivery was confirmed")
+
+// errSessionLost fails attempts that were in flight when the broker came
+// back without the session (it forgot the unacknowledged messages).
+var errSessionLost = errors.New("the broker did not keep the session across the reconnection (session present = 0), so the unacknowledged publish was lost; publishing again")
+
+// ErrTooLarge marks a message larger than the broker's maximum packet
+// size. It is not retried: the message ends Failed and is dead-lettered.
+var ErrTooLarge = errors.New("payload too large")
+
+// Sink is an MQTT push sink. It implements sinks.Sink and is safe for
+// concurrent use. Each accepted message is delivered by its own goroutine
+// (at most MaxInFlight); done callbacks and the Observer run on those
+// goroutines and must not block for long or call Send or Close.
+type Sink struct {
+	cfg *settings
+	cm  *autopaho.ConnectionManager
+
+	sem     chan struct{} // in-flight slots; a slot is held until done
+	closing chan struct{} // closed when Close starts
+	runCtx  context.Context
+	stopRun context.CancelFunc // aborts every delivery (Close deadline)
+	cmStop  context.CancelFunc // stops the connection manager
+	wg      sync.WaitGroup     // delivery goroutines
+
+	mu     sync.Mutex
+	closed bool
+
+	sessMu     sync.Mutex
+	sessCtx    context.Context
+	sessCancel context.CancelFunc
+	everUp     bool
+
+	connected atomic.Bool
+	maxPacket atomic.Uint32 // broker's maximum packet size; 0 = none
+	lastErr   atomic.Pointer[connError]
+	logLimit  errLimiter
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ sinks.Sink = (*Sink)(nil)
+
+type connError struct{ err error }
+
+// record is one accepted message; it is owned by its delivery goroutine.
+type record struct {
+	msg     *sinks.Message
+	done    func(sinks.Result)
+	topic   string
+	topicEr error
+	qos     byte
+	payload []byte
+	pub     *paho.Publish
+	size    int // estimated PUBLISH packet size
+	assetID string
+
+	attempt int
+	start   time.Time
+	lastErr error
+}
+
+// New validates cfg and starts connecting in the background (it does not
+// wait for the broker). Connection problems are logged, explained by
+// LastError, and make messages wait; they are not an error here.
+func New(cfg Config) (*Sink, error) {
+	st, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	s := &Sink{
+		cfg:     st,
+		sem:     make(chan struct{}, st.maxInFlight),
+		closing: make(chan struct{}),
+	}
+	s.runCtx, s.stopRun = context.WithCancel(context.Background())
+	s.sessCtx, s.sessCancel = context.WithCancel(context.Background())
+	s.logLimit.window = 30 * time.Second
+
+	cc := autopaho.ClientConfig{
+		ServerUrls:                    st.brokers,
+		TlsCfg:                        st.tls,
+		KeepAlive:                     st.keepAlive,
+		CleanStartOnInitialConnection: true,
+		SessionExpiryInterval:         st.sessionExpiry,
+		ConnectTimeout:                st.connectTimeout,
+		ReconnectBackoff: func(attempt int) time.Duration {
+			if attempt == 0 {
+				return 0
+			}
+			return st.reconnect.Backoff(attempt, nil)
+		},
+		ConnectUsername:  st.username,
+		ConnectPassword:  st.password,
+		OnConnectionUp:   s.onUp,
+		OnConnectionDown: s.onDown,
+		OnConnectError:   s.onConnectError,
+		ClientConfig: paho.ClientConfig{
+			ClientID:      st.clientID,
+			PacketTimeout: st.deliveryTimeout,
+			OnServerDisconnect: func(d *paho.Disconnect) {
+				s.cfg.log.Warn("MQTT broker closed the connection", zap.String("reason_code", reasonName(d.ReasonCode)),
+					zap.String("reason", disconnectReason(d)))
+			},
+			OnClientError: func(err error) {
+				s.cfg.log.Warn("MQTT connection error", zap.Error(err))
+			},
+		},
+	}
+	cmCtx, cmStop := context.WithCancel(context.Background())
+	cm, err := autopaho.NewConnection(cmCtx, cc)
+	if err != nil {
+		cmStop()
+		s.stopRun()
+		return nil, fmt.Errorf("mqtt sink %q: start connection: %w", st.name, err)
+	}
+	s.cm, s.cmStop = cm, cmStop
+	return s, nil
+}
+
+// Name returns the configured sink name.
+func (s *Sink) Name() string { return s.cfg.name }
+
+// Kind returns "mqtt".
+func (s *Sink) Kind() string { return Kind }
+
+// Connected reports whether a connection to a broker is up.
+func (s *Sink) Connected() bool { return s.connected.Load() }
+
+// LastError returns the latest connection error, explained (refused
+// credentials with the CONNACK reason code, TLS verification failures
+// naming the certificate, unreachable brokers), or nil once connected.
+func (s *Sink) LastError() error {
+	if e := s.lastErr.Load(); e != nil {
+		return e.err
+	}
+	return nil
+}
+
+// AwaitConnection waits until a connection is up, ctx ends (returning
+// ctx's error joined with LastError) or the sink closes.
+func (s *Sink) AwaitConnection(ctx context.Context) error {
+	if err := s.cm.AwaitConnection(ctx); err != nil {
+		if last := s.LastError(); last != nil {
+			return fmt.Errorf("mqtt sink %q: not connected: %w (last error: %w)", s.cfg.name, err, last)
+		}
+		return fmt.Errorf("mqtt sink %q: not connected: %w", s.cfg.name, err)
+	}
+	return nil
+}
+
+func (s *Sink) onUp(_ *autopaho.ConnectionManager, ca *paho.Connack) {
+	s.lastErr.Store(nil)
+	var mp uint32
+	if ca.Properties != nil && ca.Properties.MaximumPacketSize != nil {
+		mp = *ca.Properties.MaximumPacketSize
+	}
+	s.maxPacket.Store(mp)
+	s.sessMu.Lock()
+	lost := s.everUp && !ca.SessionPresent
+	if lost {
+		// The client state dropped its unacknowledged publishes when it saw
+		// session present = 0; fail those attempts so they are published
+		// again instead of waiting for their timeout.
+		s.sessCancel()
+		s.sessCtx, s.sessCancel = context.WithCancel(context.Background())
+	}
+	s.everUp = true
+	s.sessMu.Unlock()
+	s.connected.Store(true)
+	recvMax := uint16(65535)
+	if ca.Properties != nil && ca.Properties.ReceiveMaximum != nil {
+		recvMax = *ca.Properties.ReceiveMaximum
+	}
+	s.cfg.log.Info("connected to MQTT broker", zap.Bool("session_present", ca.SessionPresent),
+		zap.Bool("session_lost", lost), zap.Uint16("receive_maximum", recvMax), zap.Uint32("maximum_packet_size", mp))
+}
+
+func (s *Sink) onDown() bool {
+	s.connected.Store(false)
+	s.cfg.log.Warn("connection to MQTT broker lost; reconnecting (messages wait, nothing is dropped)")
+	return true
+}
+
+func (s *Sink) onConnectError(err error) {
+	e := explainConnectError(err, s.cfg)
+	s.lastErr.Store(&connError{e})
+	if n, ok := s.logLimit.allow(e.Error(), time.Now()); ok {
+		s.cfg.log.Error("cannot connect to MQTT broker; retrying with backoff (messages wait)", zap.Error(e), zap.Int("suppressed", n))
+	}
+}
+
+func (s *Sink) session() context.Context {
+	s.sessMu.Lock()
+	defer s.sessMu.Unlock()
+	return s.sessCtx
+}
+
+// Send prepares m and starts its delivery. It blocks while MaxInFlight
+// messages await an outcome (also while disconnected), returning ctx.Err()
+// if ctx ends first (done is not called then). After Close has started it
+// returns an error wrapping ErrClosed without calling done. Otherwise it
+// returns nil and done is called exactly once, from another goroutine,
+// with Delivered, Failed (attempts exhausted, or a permanent problem such
+// as an unbuildable topic or a payload over the broker's maximum packet
+// size: dead-letter it) or Aborted (Close ended the delivery; do not
+// commit).
+func (s *Sink) Send(ctx context.Context, m *sinks.Message, done func(sinks.Result)) error {
+	if m == nil || m.Object == nil {
+		return fmt.Errorf("mqtt sink %q: send: message has no object", s.cfg.name)
+	}
+	if done == nil {
+		return fmt.Errorf("mqtt sink %q: send: nil done callback", s.cfg.name)
+	}
+	select {
+	case <-s.closing:
+		return fmt.Errorf("mqtt sink %q: send: %w", s.cfg.name, ErrClosed)
+	default:
+	}
+	select {
+	case s.sem <- struct{}{}:
+	default:
+		select {
+		case s.sem <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.closing:
+			return fmt.Errorf("mqtt sink %q: send: %w", s.cfg.name, ErrClosed)
+		}
+	}
+	rec := s.newRecord(m, done)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		<-s.sem
+		return fmt.Errorf("mqtt sink %q: send: %w", s.cfg.name, ErrClosed)
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go s.deliver(rec)
+	return nil
+}
+
+func (s *Sink) newRecord(m *sinks.Message, done func(sinks.Result)) *record {
+	t := m.Object.ObjectType()
+	rec := &record{
+		msg:     m,
+		done:    done,
+		qos:     s.cfg.qos[t],
+		assetID: m.Object.AssetKey(),
+	}
+	if tt := s.cfg.topics[t]; tt == nil {
+		rec.topicEr = fmt.Errorf("%w: no topic is configured for %s objects", ErrTopic, t)
+	} else {
+		rec.topic, rec.topicEr = tt.topicFor(m.Object)
+	}
+	rec.payload = m.Object.AppendJSON(make([]byte, 0, 512), s.cfg.eventIDField, m.EventID)
+	source := formatSource(m.Source)
+	pfi := byte(1)
+	rec.pub = &paho.Publish{
+		QoS:     rec.qos,
+		Retain:  s.cfg.retain,
+		Topic:   rec.topic,
+		Payload: rec.payload,
+		Properties: &paho.PublishProperties{
+			PayloadFormat: &pfi,
+			ContentType:   ContentType,
+			User: paho.UserProperties{
+				{Key: PropEventID, Value: m.EventID},
+				{Key: PropObjectType, Value: string(t)},
+				{Key: PropSource, Value: source},
+			},
+		},
+	}
+	// Fixed header (1) + remaining length (up to 4) + topic (2+n) +
+	// packet id (2) + properties length (up to 4) + payload format (2) +
+	// content type (3+n) + user properties (5+k+v each) + payload.
+	rec.size = 1 + 4 + 2 + len(rec.topic) + 2 + 4 + 2 + 3 + len(ContentType) +
+		5 + len(PropEventID) + len(m.EventID) + 5 + len(PropObjectType) + len(t) +
+		5 + len(PropSource) + len(source) + len(rec.payload)
+	return rec
+}
+
+// deliver runs the attempts of one message until it has an outcome.
+func (s *Sink) deliver(rec *record) {
+	defer s.wg.Done()
+	if rec.topicEr != nil {
+		s.failNow(rec, rec.topicEr)
+		return
+	}
+	for {
+		if rec.attempt > 0 {
+			// Wait for the retry backoff; Close aborts waiting messages.
+			wait := s.cfg.retry.Backoff(rec.attempt, nil)
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-s.closing:
+				t.Stop()
+				s.abort(rec)
+				return
+			case <-s.runCtx.Done():
+				t.Stop()
+				s.abort(rec)
+				return
+			}
+		}
+		if err := s.cm.AwaitConnection(s.runCtx); err != nil {
+			s.abort(rec)
+			return
+		}
+		if mp := s.maxPacket.Load(); mp > 0 && rec.size > int(mp) {
+			s.failNow(rec, fmt.Errorf("%w: the PUBLISH would be about %d bytes (payload %d bytes), over the broker's maximum packet size of %d bytes",
+				ErrTooLarge, rec.size, len(rec.payload), mp))
+			return
+		}
+		rec.attempt++
+		rec.start = time.Now()
+		err := s.publish(rec)
+		switch {
+		case err == nil:
+			s.delivered(rec)
+			return
+		case errors.Is(err, autopaho.ConnectionDownError) || errors.Is(err, session.ErrNoConnection):
+			// Not sent: the connection dropped before the publish entered
+			// the session. Waiting for the connection is not an attempt;
+			// the pause keeps a flapping connection from spinning here.
+			rec.attempt--
+			select {
+			case <-time.After(10 * time.Millisecond):
+			case <-s.runCtx.Done():
+			}
+			continue
+		case s.runCtx.Err() != nil:
+			s.abort(rec)
+			return
+		}
+		if s.attemptFailed(rec, err) {
+			return
+		}
+	}
+}
+
+// publish runs one attempt: it publishes and waits for the acknowledgement
+// at the record's QoS, within DeliveryTimeout.
+func (s *Sink) publish(rec *record) error {
+	ctx, cancel := context.WithTimeout(s.runCtx, s.cfg.deliveryTimeout)
+	defer cancel()
+	sess := s.session()
+	stop := context.AfterFunc(sess, cancel)
+	defer stop()
+	resp, err := s.cm.Publish(ctx, rec.pub)
+	if resp != nil && resp.ReasonCode >= 0x80 {
+		ack := "PUBACK"
+		if rec.qos == 2 {
+			ack = "PUBREC"
+		}
+		reason := ""
+		if resp.Properties != nil && resp.Properties.ReasonString != "" {
+			reason = ": " + resp.Properties.ReasonString
+		}
+		hint := ""
+		if resp.ReasonCode == 0x87 {
+			hint = " (the broker's ACL does not let user " + strconv.Quote(s.cfg.username) + " publish to this topic)"
+		}
+		return fmt.Errorf("broker refused the publish to topic %q: %s reason code %s%s%s", rec.topic, ack, reasonName(resp.ReasonCode), reason, hint)
+	}
+	if err == nil {
+		return nil
+	}
+	switch {
+	case sess.Err() != nil:
+		return errSessionLost
+	case s.runCtx.Err() != nil:
+		return err
+	case errors.Is(err, context.DeadlineExceeded):
+		what := "PUBACK"
+		if rec.qos == 2 {
+			what = "PUBCOMP"
+		}
+		return fmt.Errorf("no %s for topic %q within the delivery timeout of %v (the message stays in the session and may still arrive)", what, rec.topic, s.cfg.deliveryTimeout)
+	}
+	return fmt.Errorf("publish to topic %q: %w", rec.topic, err)
+}
+
+func (s *Sink) delivered(rec *record) {
+	s.observe(rec, sinks.StatusDelivered, nil)
+	s.finish(rec, sinks.Result{Outcome: sinks.Delivered, Attempts: rec.attempt, Payload: rec.payload,
+		Topic: rec.topic, Partition: -1, Offset: -1, QoS: rec.qos})
+}
+
+// attemptFailed handles a failed attempt; it reports true when the message
+// has its outcome (Failed, or Aborted because the sink is closing).
+func (s *Sink) attemptFailed(rec *record, err error) bool {
+	rec.lastErr = err
+	closing := false
+	select {
+	case <-s.closing:
+		closing = true
+	default:
+	}
+	switch {
+	case rec.attempt >= s.cfg.retry.MaxAttempts:
+		s.observe(rec, sinks.StatusFailed, err)
+		s.finish(rec, sinks.Result{
+			Outcome:  sinks.Failed,
+			Attempts: rec.attempt,
+			Err: fmt.Errorf("mqtt sink %q: deliver eventId %s (%s) to topic %q at QoS %d: giving up after %d attempts: %w",
+				s.cfg.name, rec.msg.EventID, rec.msg.Object.ObjectType(), rec.topic, rec.qos, rec.attempt, err),
+			Payload: rec.payload, Topic: rec.topic, Partition: -1, Offset: -1, QoS: rec.qos,
+		})
+		return true
+	case closing:
+		s.observe(rec, sinks.StatusRetrying, err)
+		s.abort(rec)
+		return true
+	}
+	s.observe(rec, sinks.StatusRetrying, err)
+	return false
+}
+
+// failNow ends rec Failed without retrying (a permanent problem).
+func (s *Sink) failNow(rec *record, err error) {
+	rec.attempt++
+	rec.start = time.Now()
+	rec.lastErr = err
+	s.observe(rec, sinks.StatusFailed, err)
+	s.finish(rec, sinks.Result{
+		Outcome:  sinks.Failed,
+		Attempts: rec.attempt,
+		Err: fmt.Errorf("mqtt sink %q: deliver eventId %s (%s) at QoS %d: not retried: %w",
+			s.cfg.name, rec.msg.EventID, rec.msg.Object.ObjectType(), rec.qos, err),
+		Payload: rec.payload, Topic: rec.topic, Partition: -1, Offset: -1, QoS: rec.qos,
+	})
+}
+
+// abort ends rec Aborted (Close stopped it before an outcome was known).
+func (s *Sink) abort(rec *record) {
+	err := fmt.Errorf("mqtt sink %q: %w", s.cfg.name, errAborted)
+	if rec.lastErr != nil {
+		err = fmt.Errorf("mqtt sink %q: %w (after %d attempts, last error: %w)", s.cfg.name, errAborted, rec.attempt, rec.lastErr)
+	}
+	s.finish(rec, sinks.Result{Outcome: sinks.Aborted, Attempts: rec.attempt, Err: err,
+		Payload: rec.payload, Topic: rec.topic, Partition: -1, Offset: -1, QoS: rec.qos})
+}
+
+func (s *Sink) finish(rec *record, res sinks.Result) {
+	<-s.sem
+	rec.done(res)
+}
+
+func (s *Sink) observe(rec *record, status sinks.AttemptStatus, err error) {
+	if s.cfg.observer == nil {
+		return
+	}
+	a := &sinks.Attempt{
+		Time:      rec.start,
+		Sink:      s.cfg.name,
+		Kind:      Kind,
+		Topic:     rec.topic,
+		Partition: -1,
+		Offset:    -1,
+		QoS:       rec.qos,
+		Status:    status,
+		Number:    rec.attempt,
+		Latency:   time.Since(rec.start),
+		EventID:   rec.msg.EventID,
+		Type:      rec.msg.Object.ObjectType(),
+		AssetID:   rec.assetID,
+		Source:    rec.msg.Source,
+		Payload:   rec.payload,
+	}
+	if err != nil {
+		a.Err = err.Error()
+	}
+	s.cfg.observer.ObserveAttempt(a)
+}
+
+// Close stops accepting messages, aborts messages waiting for a retry,
+// waits up to ctx's deadline for the messages being published, then
+// aborts the rest (reported Aborted: not finished, redelivered after a
+// restart) and disconnects. Each accepted message has had its done call
+// when Close returns. Close returns an error wrapping ctx.Err() when the
+// deadline cut the wait short. Later calls return the first call's result.
+func (s *Sink) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() { s.closeErr = s.close(ctx) })
+	return s.closeErr
+}
+
+func (s *Sink) close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	close(s.closing)
+	idle := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(idle)
+	}()
+	var err error
+	select {
+	case <-idle:
+	case <-ctx.Done():
+		pending := len(s.sem)
+		s.stopRun()
+		<-idle
+		err = fmt.Errorf("mqtt sink %q: close: aborted %d messages unconfirmed at the deadline: %w", s.cfg.name, pending, ctx.Err())
+	}
+	s.stopRun()
+	dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if derr := s.cm.Disconnect(dctx); derr != nil {
+		s.cfg.log.Warn("MQTT disconnect did not finish", zap.Error(derr))
+	}
+	s.cmStop()
+	return err
+}
+
+// formatSource renders a source reference as topic/partition@offset.
+func formatSource(r sinks.SourceRef) string {
+	b := make([]byte, 0, len(r.Topic)+24)
+	b = append(b, r.Topic...)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(r.Partition), 10)
+	b = append(b, '@')
+	b = strconv.AppendInt(b, r.Offset, 10)
+	return string(b)
+}
