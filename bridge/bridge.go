@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -121,9 +122,9 @@ func (b *Bridge) newSink(sc *config.Sink) (sinks.Sink, error) {
 		if !ok {
 			return nil, fmt.Errorf("sinks %s: cluster %q is not defined", sc.Name, sc.Cluster)
 		}
-		field := ""
-		if sc.EventID.Inject {
-			field = sc.EventID.Field
+		field, err := sc.EventIDField(os.LookupEnv) // KAFKA_SET_EVENT_ID
+		if err != nil {
+			return nil, fmt.Errorf("sinks %s: %w", sc.Name, err)
 		}
 		return kafkasink.New(kafkasink.Config{
 			Name:            sc.Name,

@@ -444,3 +444,39 @@ func TestRegistryOutageBlocksThenRecovers(t *testing.T) {
 		t.Fatalf("%d dead letters after a registry outage; want none", st.DeadLetters)
 	}
 }
+
+// TestKafkaSetEventIDFromEnv turns eventId injection on for a Kafka sink
+// through KAFKA_SET_EVENT_ID, as the push services' users know it: the
+// named payload member carries the same eventId as the header.
+func TestKafkaSetEventIDFromEnv(t *testing.T) {
+	t.Setenv(config.EnvKafkaSetEventID, "evtId")
+	e := newEnv(t)
+	e.produce(t, e.mobito(3)...)
+	cfg := e.config(t, cfgOpts{extraSink: `  - name: plain
+    type: kafka
+    cluster: lake
+    topic: plain.{type}
+    types: [location]
+`})
+	r := start(t, cfg, nil)
+	waitFor(t, 60*time.Second, "mobito bridged", func() bool { return settled(r.b, "mobito", 3) })
+	r.shutdown(t)
+	recs := readAll(t, e, "plain.location", 3)
+	for _, rec := range recs {
+		var v map[string]any
+		if err := json.Unmarshal(rec.Value, &v); err != nil {
+			t.Fatal(err)
+		}
+		if id := header(rec, "eventId"); id == "" || v["evtId"] != id {
+			t.Fatalf("payload evtId %v, header eventId %q: %s", v["evtId"], id, rec.Value)
+		}
+		if _, ok := v["eventId"]; ok {
+			t.Fatalf("payload has the default member too: %s", rec.Value)
+		}
+	}
+
+	t.Setenv(config.EnvKafkaSetEventID, "not a field!")
+	if _, err := bridge.New(cfg, bridge.Options{}); err == nil || !strings.Contains(err.Error(), config.EnvKafkaSetEventID) {
+		t.Fatalf("bad variable: err = %v", err)
+	}
+}

@@ -14,13 +14,13 @@ import (
 
 // newMQTTSink builds an MQTT push sink from a validated sink config.
 // MQTT_SET_EVENT_ID is read from the environment here (see
-// config.Sink.MQTTEventIDField).
+// config.Sink.EventIDField).
 func (b *Bridge) newMQTTSink(sc *config.Sink) (sinks.Sink, error) {
 	m := sc.MQTT
 	if m == nil {
 		return nil, fmt.Errorf("sinks %s: type mqtt without mqtt settings", sc.Name)
 	}
-	field, err := sc.MQTTEventIDField(os.LookupEnv)
+	field, err := sc.EventIDField(os.LookupEnv)
 	if err != nil {
 		return nil, fmt.Errorf("sinks %s: %w", sc.Name, err)
 	}

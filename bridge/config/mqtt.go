@@ -32,6 +32,9 @@ const (
 // "no" leave injection as configured.
 const EnvMQTTSetEventID = "MQTT_SET_EVENT_ID"
 
+// EnvKafkaSetEventID is the same switch for Kafka sinks.
+const EnvKafkaSetEventID = "KAFKA_SET_EVENT_ID"
+
 // MQTTSink holds the settings of a sink with type mqtt. Topic, Types,
 // EventID, Retry, DeliveryTimeout (the wait for PUBACK/PUBCOMP of one
 // attempt) and MaxInFlight come from the common Sink fields.
@@ -364,20 +367,25 @@ func appendPair(n *yaml.Node, key string, v *yaml.Node) *yaml.Node {
 	return n
 }
 
-// MQTTEventIDField returns the payload member the eventId is injected
-// under for this MQTT sink, or "" for none: event_id.inject: true uses
-// event_id.field; otherwise MQTT_SET_EVENT_ID (read through lookupEnv; nil
-// means no environment) turns injection on, its value naming the field
-// ("true", "1" or "yes" meaning event_id.field, default eventId). An
-// invalid field name in the variable is an error.
-func (s *Sink) MQTTEventIDField(lookupEnv func(string) (string, bool)) (string, error) {
+// EventIDField returns the payload member the eventId is injected under
+// for this sink, or "" for none: event_id.inject: true uses
+// event_id.field; otherwise the sink type's environment variable
+// (MQTT_SET_EVENT_ID for mqtt, KAFKA_SET_EVENT_ID for kafka, read through
+// lookupEnv; nil means no environment) turns injection on, its value naming
+// the field ("true", "1" or "yes" meaning event_id.field, default eventId).
+// An invalid field name in the variable is an error naming the variable.
+func (s *Sink) EventIDField(lookupEnv func(string) (string, bool)) (string, error) {
 	if s.EventID.Inject {
 		return s.EventID.Field, nil
+	}
+	name := EnvKafkaSetEventID
+	if s.Type == SinkMQTT {
+		name = EnvMQTTSetEventID
 	}
 	if lookupEnv == nil {
 		return "", nil
 	}
-	v, ok := lookupEnv(EnvMQTTSetEventID)
+	v, ok := lookupEnv(name)
 	v = strings.TrimSpace(v)
 	if !ok {
 		return "", nil
@@ -392,7 +400,7 @@ func (s *Sink) MQTTEventIDField(lookupEnv func(string) (string, bool)) (string, 
 		return DefaultEventIDField, nil
 	}
 	if !identifier(v) {
-		return "", fmt.Errorf("%s=%s: want a field name such as eventId (or true for the default)", EnvMQTTSetEventID, strconv.Quote(v))
+		return "", fmt.Errorf("%s=%s: want a field name such as eventId (or true for the default)", name, strconv.Quote(v))
 	}
 	return v, nil
 }

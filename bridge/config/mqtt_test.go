@@ -95,10 +95,16 @@ func TestMQTTSinkErrors(t *testing.T) {
 	}
 }
 
-func TestMQTTEventIDField(t *testing.T) {
+func TestEventIDField(t *testing.T) {
+	for _, kind := range []struct{ typ, env string }{{SinkMQTT, EnvMQTTSetEventID}, {SinkKafka, EnvKafkaSetEventID}} {
+		testEventIDField(t, kind.typ, kind.env)
+	}
+}
+
+func testEventIDField(t *testing.T, typ, name string) {
 	env := func(v string, ok bool) func(string) (string, bool) {
 		return func(k string) (string, bool) {
-			if k != EnvMQTTSetEventID {
+			if k != name {
 				return "", false
 			}
 			return v, ok
@@ -121,12 +127,12 @@ func TestMQTTEventIDField(t *testing.T) {
 		{false, "eventId", env("false", true), "", false},
 		{false, "eventId", env("not a field!", true), "", true},
 	} {
-		s := &Sink{EventID: EventID{Inject: tc.inject, Field: tc.field}}
-		got, err := s.MQTTEventIDField(tc.env)
+		s := &Sink{Type: typ, EventID: EventID{Inject: tc.inject, Field: tc.field}}
+		got, err := s.EventIDField(tc.env)
 		if got != tc.want || (err != nil) != tc.err {
 			t.Errorf("%+v: got %q, %v; want %q (error %v)", tc, got, err, tc.want, tc.err)
 		}
-		if err != nil && !strings.Contains(err.Error(), EnvMQTTSetEventID) {
+		if err != nil && !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name the variable: %v", err)
 		}
 	}
