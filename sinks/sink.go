@@ -1,6 +1,8 @@
 // Package sinks pushes object-sync objects to their destinations (Kafka
-// topics; MQTT and WebSocket later) with retries, exponential backoff with
-// jitter, and a report of every delivery attempt.
+// topics in sinks/kafkasink, MQTT brokers in sinks/mqttsink) with retries,
+// exponential backoff with jitter, and a report of every delivery attempt.
+// WebSocket subscribers are served by the Kafka WS endpoint in
+// sinks/kafkaws, which reads the pushed topics itself and is not a Sink.
 //
 // A sink never drops a message silently: every Message handed to Send ends
 // in exactly one call of its done callback, with Delivered, Failed (all
@@ -101,7 +103,7 @@ const (
 type Attempt struct {
 	Time      time.Time
 	Sink      string
-	Kind      string // "kafka", "mqtt", "ws"
+	Kind      string // "kafka" or "mqtt"
 	Topic     string
 	Partition int32
 	Offset    int64
@@ -132,7 +134,7 @@ type Observer interface {
 type Sink interface {
 	// Name is the configured sink name.
 	Name() string
-	// Kind is "kafka", "mqtt" or "ws".
+	// Kind is "kafka" or "mqtt".
 	Kind() string
 	// Send hands m to the sink. It blocks while the sink's in-flight limit
 	// is reached (back-pressure) and returns ctx.Err() if ctx ends first,
