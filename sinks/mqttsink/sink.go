@@ -30,10 +30,15 @@
 // are published again as a new attempt: at-least-once, duplicates
 // possible, which the eventId lets consumers detect.
 //
-// Ordering: up to MaxInFlight messages (and the broker's receive maximum
-// for QoS 1/2) are published concurrently, so messages can reach the
-// broker slightly out of source order; set MaxInFlight to 1 for strict
-// order at the cost of throughput.
+// Ordering: one writer goroutine publishes the messages in the order Send
+// accepted them, without waiting for each acknowledgement: up to
+// MaxInFlight messages (and the broker's receive maximum for QoS 1/2) are
+// in flight, and paho's session state tracks their acknowledgements (see
+// ackTracker). So messages reach the broker in Send order, and a resumed
+// session retransmits unacknowledged ones in that order. A message whose
+// attempt failed (refused, unacknowledged within DeliveryTimeout, or lost
+// with the broker's session) is published again after its retry backoff,
+// behind the messages sent meanwhile: a retry can reorder that message.
 package mqttsink
 
 import (
@@ -46,8 +51,8 @@ import (
 	"time"
 
 	"github.com/eclipse/paho.golang/autopaho"
+	"github.com/eclipse/paho.golang/packets"
 	"github.com/eclipse/paho.golang/paho"
-	"github.com/eclipse/paho.golang/paho/session"
 	"go.uber.org/zap"
 
 	"github.com/telebridge/telebridge/sinks"
@@ -79,27 +84,34 @@ var errSessionLost = errors.New("the broker did not keep the session across the 
 var ErrTooLarge = errors.New("payload too large")
 
 // Sink is an MQTT push sink. It implements sinks.Sink and is safe for
-// concurrent use. Each accepted message is delivered by its own goroutine
-// (at most MaxInFlight); done callbacks and the Observer run on those
-// goroutines and must not block for long or call Send or Close.
+// concurrent use. It runs two goroutines: the writer, which publishes
+// accepted messages one after another in Send order, and the
+// acknowledgement loop, which completes QoS 1/2 messages when PUBACK or
+// PUBCOMP arrives and fails those unacknowledged within DeliveryTimeout.
+// done callbacks and the Observer run on those goroutines (and on paho's
+// connection goroutine when a session was lost); they must not block for
+// long or call Send or Close.
 type Sink struct {
-	cfg *settings
-	cm  *autopaho.ConnectionManager
+	cfg  *settings
+	cm   *autopaho.ConnectionManager
+	acks *ackTracker
 
-	sem     chan struct{} // in-flight slots; a slot is held until done
-	closing chan struct{} // closed when Close starts
-	runCtx  context.Context
-	stopRun context.CancelFunc // aborts every delivery (Close deadline)
-	cmStop  context.CancelFunc // stops the connection manager
-	wg      sync.WaitGroup     // delivery goroutines
+	sem        chan struct{} // in-flight slots; a slot is held until done
+	queue      chan *record  // messages to publish, in order (cap = MaxInFlight)
+	closing    chan struct{} // closed when Close starts
+	runCtx     context.Context
+	stopRun    context.CancelFunc // stops the writer (Close deadline)
+	cmStop     context.CancelFunc // stops the connection manager
+	wg         sync.WaitGroup     // accepted messages without an outcome
+	writerDone chan struct{}
+	ackerDone  chan struct{}
 
-	mu     sync.Mutex
-	closed bool
+	mu       sync.Mutex
+	closed   bool
+	retrying map[*record]struct{} // messages waiting for their retry backoff
 
-	sessMu     sync.Mutex
-	sessCtx    context.Context
-	sessCancel context.CancelFunc
-	everUp     bool
+	sessMu sync.Mutex
+	everUp bool
 
 	connected atomic.Bool
 	maxPacket atomic.Uint32 // broker's maximum packet size; 0 = none
@@ -114,7 +126,10 @@ var _ sinks.Sink = (*Sink)(nil)
 
 type connError struct{ err error }
 
-// record is one accepted message; it is owned by its delivery goroutine.
+// record is one accepted message. It is owned by one goroutine at a time,
+// handed over through the queue, the ackTracker's lock or s.mu: the
+// writer while publishing, the ack loop (or Close) while it awaits
+// acknowledgement, a retry timer while it waits for its backoff.
 type record struct {
 	msg     *sinks.Message
 	done    func(sinks.Result)
@@ -129,6 +144,12 @@ type record struct {
 	attempt int
 	start   time.Time
 	lastErr error
+
+	// Set by ackTracker while the attempt is in paho's session.
+	inSession  bool
+	pktID      uint16
+	deadline   time.Time
+	prev, next *record
 }
 
 // New validates cfg and starts connecting in the background (it does not
@@ -140,13 +161,17 @@ func New(cfg Config) (*Sink, error) {
 		return nil, err
 	}
 	s := &Sink{
-		cfg:     st,
-		sem:     make(chan struct{}, st.maxInFlight),
-		closing: make(chan struct{}),
+		cfg:        st,
+		sem:        make(chan struct{}, st.maxInFlight),
+		queue:      make(chan *record, st.maxInFlight),
+		closing:    make(chan struct{}),
+		writerDone: make(chan struct{}),
+		ackerDone:  make(chan struct{}),
+		retrying:   make(map[*record]struct{}),
 	}
 	s.runCtx, s.stopRun = context.WithCancel(context.Background())
-	s.sessCtx, s.sessCancel = context.WithCancel(context.Background())
 	s.logLimit.window = 30 * time.Second
+	s.acks = newAckTracker(st.deliveryTimeout, s.acknowledged, s.sessionLost, s.ackerDone)
 
 	cc := autopaho.ClientConfig{
 		ServerUrls:                    st.brokers,
@@ -168,6 +193,7 @@ func New(cfg Config) (*Sink, error) {
 		OnConnectError:   s.onConnectError,
 		ClientConfig: paho.ClientConfig{
 			ClientID:      st.clientID,
+			Session:       s.acks,
 			PacketTimeout: st.deliveryTimeout,
 			OnServerDisconnect: func(d *paho.Disconnect) {
 				s.cfg.log.Warn("MQTT broker closed the connection", zap.String("reason_code", reasonName(d.ReasonCode)),
@@ -186,6 +212,8 @@ func New(cfg Config) (*Sink, error) {
 		return nil, fmt.Errorf("mqtt sink %q: start connection: %w", st.name, err)
 	}
 	s.cm, s.cmStop = cm, cmStop
+	go s.write()
+	go s.ackLoop()
 	return s, nil
 }
 
@@ -228,14 +256,8 @@ func (s *Sink) onUp(_ *autopaho.ConnectionManager, ca *paho.Connack) {
 	}
 	s.maxPacket.Store(mp)
 	s.sessMu.Lock()
+	// The ackTracker has failed the attempts the lost session held.
 	lost := s.everUp && !ca.SessionPresent
-	if lost {
-		// The client state dropped its unacknowledged publishes when it saw
-		// session present = 0; fail those attempts so they are published
-		// again instead of waiting for their timeout.
-		s.sessCancel()
-		s.sessCtx, s.sessCancel = context.WithCancel(context.Background())
-	}
 	s.everUp = true
 	s.sessMu.Unlock()
 	s.connected.Store(true)
@@ -261,14 +283,9 @@ func (s *Sink) onConnectError(err error) {
 	}
 }
 
-func (s *Sink) session() context.Context {
-	s.sessMu.Lock()
-	defer s.sessMu.Unlock()
-	return s.sessCtx
-}
-
-// Send prepares m and starts its delivery. It blocks while MaxInFlight
-// messages await an outcome (also while disconnected), returning ctx.Err()
+// Send prepares m and queues it for the writer, which publishes messages
+// in the order Send accepted them. It blocks while MaxInFlight messages
+// await an outcome (also while disconnected), returning ctx.Err()
 // if ctx ends first (done is not called then). After Close has started it
 // returns an error wrapping ErrClosed without calling done. Otherwise it
 // returns nil and done is called exactly once, from another goroutine,
@@ -307,8 +324,10 @@ func (s *Sink) Send(ctx context.Context, m *sinks.Message, done func(sinks.Resul
 		return fmt.Errorf("mqtt sink %q: send: %w", s.cfg.name, ErrClosed)
 	}
 	s.wg.Add(1)
+	// Never blocks: every queued record holds an in-flight slot and is
+	// queued at most once, so the queue (cap MaxInFlight) has room.
+	s.queue <- rec
 	s.mu.Unlock()
-	go s.deliver(rec)
 	return nil
 }
 
@@ -352,30 +371,32 @@ func (s *Sink) newRecord(m *sinks.Message, done func(sinks.Result)) *record {
 	return rec
 }
 
-// deliver runs the attempts of one message until it has an outcome.
-func (s *Sink) deliver(rec *record) {
-	defer s.wg.Done()
+// write is the writer goroutine: it publishes queued messages one at a
+// time, in queue order, until Close stops it.
+func (s *Sink) write() {
+	defer close(s.writerDone)
+	for {
+		select {
+		case rec := <-s.queue:
+			s.publish(rec)
+		case <-s.runCtx.Done():
+			return
+		}
+	}
+}
+
+// publish runs one attempt of rec. It returns once the PUBLISH is written
+// (QoS 0: rec is delivered) or in paho's session (QoS 1/2: the ack loop
+// takes over), or rec has failed or been aborted. While no connection is
+// up it waits; waiting, and a publish that did not reach the connection,
+// are not attempts. It blocks while the broker's receive maximum of
+// unacknowledged QoS 1/2 publishes is reached.
+func (s *Sink) publish(rec *record) {
 	if rec.topicEr != nil {
 		s.failNow(rec, rec.topicEr)
 		return
 	}
 	for {
-		if rec.attempt > 0 {
-			// Wait for the retry backoff; Close aborts waiting messages.
-			wait := s.cfg.retry.Backoff(rec.attempt, nil)
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-s.closing:
-				t.Stop()
-				s.abort(rec)
-				return
-			case <-s.runCtx.Done():
-				t.Stop()
-				s.abort(rec)
-				return
-			}
-		}
 		if err := s.cm.AwaitConnection(s.runCtx); err != nil {
 			s.abort(rec)
 			return
@@ -387,71 +408,137 @@ func (s *Sink) deliver(rec *record) {
 		}
 		rec.attempt++
 		rec.start = time.Now()
-		err := s.publish(rec)
+		rec.inSession = false
+		if rec.qos > 0 {
+			s.acks.setCurrent(rec)
+		}
+		_, err := s.cm.Publish(s.runCtx, rec.pub)
+		if rec.qos > 0 {
+			s.acks.setCurrent(nil)
+		}
 		switch {
-		case err == nil:
-			s.delivered(rec)
+		case rec.inSession:
+			// In the session: the ack loop reports the outcome, whatever
+			// Publish returned (a write error leaves the PUBLISH in the
+			// session for retransmission after the reconnection).
 			return
-		case errors.Is(err, autopaho.ConnectionDownError) || errors.Is(err, session.ErrNoConnection):
-			// Not sent: the connection dropped before the publish entered
-			// the session. Waiting for the connection is not an attempt;
-			// the pause keeps a flapping connection from spinning here.
-			rec.attempt--
-			select {
-			case <-time.After(10 * time.Millisecond):
-			case <-s.runCtx.Done():
-			}
-			continue
+		case err == nil:
+			s.delivered(rec) // QoS 0: written
+			return
 		case s.runCtx.Err() != nil:
+			rec.attempt--
 			s.abort(rec)
 			return
-		}
-		if s.attemptFailed(rec, err) {
+		case errors.Is(err, paho.ErrInvalidArguments):
+			// The broker's limits forbid this publish (QoS above its
+			// maximum QoS, retain unsupported).
+			s.attemptFailed(rec, fmt.Errorf("publish to topic %q: %w", rec.topic, err))
 			return
+		}
+		// Not sent: no connection (autopaho.ConnectionDownError,
+		// session.ErrNoConnection), a QoS 0 write that failed with the
+		// connection, or no receive-maximum slot freed within
+		// DeliveryTimeout. Try again; the pause keeps a flapping
+		// connection from spinning here.
+		rec.attempt--
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-s.runCtx.Done():
 		}
 	}
 }
 
-// publish runs one attempt: it publishes and waits for the acknowledgement
-// at the record's QoS, within DeliveryTimeout.
-func (s *Sink) publish(rec *record) error {
-	ctx, cancel := context.WithTimeout(s.runCtx, s.cfg.deliveryTimeout)
-	defer cancel()
-	sess := s.session()
-	stop := context.AfterFunc(sess, cancel)
-	defer stop()
-	resp, err := s.cm.Publish(ctx, rec.pub)
-	if resp != nil && resp.ReasonCode >= 0x80 {
-		ack := "PUBACK"
-		if rec.qos == 2 {
-			ack = "PUBREC"
+// ackLoop is the acknowledgement goroutine: it applies the acknowledgements
+// paho's session state reports and fails attempts unacknowledged within
+// DeliveryTimeout. It runs until the connection manager has stopped (so
+// the state never blocks on a channel nobody reads).
+func (s *Sink) ackLoop() {
+	defer close(s.ackerDone)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var armed time.Time
+	for {
+		select {
+		case cp := <-s.acks.acks:
+			if cp.Content == nil {
+				s.acks.barrierReached()
+				continue
+			}
+			if rec := s.acks.take(cp); rec != nil {
+				s.acknowledged(rec, cp)
+			}
+		case <-s.acks.kick:
+		case <-timer.C:
+			armed = time.Time{}
+		case <-s.cm.Done():
+			timer.Stop()
+			return
 		}
-		reason := ""
-		if resp.Properties != nil && resp.Properties.ReasonString != "" {
-			reason = ": " + resp.Properties.ReasonString
+		recs, next := s.acks.expired(time.Now())
+		for _, rec := range recs {
+			what := "PUBACK"
+			if rec.qos == 2 {
+				what = "PUBCOMP"
+			}
+			s.attemptFailed(rec, fmt.Errorf("no %s for topic %q within the delivery timeout of %v (the message stays in the session and may still arrive)", what, rec.topic, s.cfg.deliveryTimeout))
 		}
-		hint := ""
-		if resp.ReasonCode == 0x87 {
-			hint = " (the broker's ACL does not let user " + strconv.Quote(s.cfg.username) + " publish to this topic)"
+		if !next.Equal(armed) {
+			armed = next
+			if next.IsZero() {
+				timer.Stop()
+			} else {
+				timer.Reset(time.Until(next))
+			}
 		}
-		return fmt.Errorf("broker refused the publish to topic %q: %s reason code %s%s%s", rec.topic, ack, reasonName(resp.ReasonCode), reason, hint)
 	}
-	if err == nil {
-		return nil
-	}
-	switch {
-	case sess.Err() != nil:
-		return errSessionLost
-	case s.runCtx.Err() != nil:
-		return err
-	case errors.Is(err, context.DeadlineExceeded):
-		what := "PUBACK"
-		if rec.qos == 2 {
-			what = "PUBCOMP"
+}
+
+// acknowledged applies the final acknowledgement of rec's attempt:
+// PUBACK (QoS 1) or PUBCOMP (QoS 2) delivers it, a PUBACK or PUBREC with a
+// reason code of 0x80 or above fails the attempt.
+func (s *Sink) acknowledged(rec *record, cp packets.ControlPacket) {
+	switch p := cp.Content.(type) {
+	case *packets.Puback:
+		if p.ReasonCode >= 0x80 {
+			s.attemptFailed(rec, s.refused("PUBACK", rec, p.ReasonCode, p.Properties))
+			return
 		}
-		return fmt.Errorf("no %s for topic %q within the delivery timeout of %v (the message stays in the session and may still arrive)", what, rec.topic, s.cfg.deliveryTimeout)
+		s.delivered(rec)
+	case *packets.Pubrec:
+		// The state reports a PUBREC only when it carries an error.
+		if p.ReasonCode >= 0x80 {
+			s.attemptFailed(rec, s.refused("PUBREC", rec, p.ReasonCode, p.Properties))
+			return
+		}
+		s.delivered(rec)
+	case *packets.Pubcomp:
+		// PUBCOMP ends the QoS 2 exchange; the broker has the message (a
+		// 0x92 Packet Identifier not found means it already released it).
+		s.delivered(rec)
+	default:
+		s.attemptFailed(rec, fmt.Errorf("publish to topic %q: unexpected %s in answer to the PUBLISH", rec.topic, cp.PacketType()))
 	}
-	return fmt.Errorf("publish to topic %q: %w", rec.topic, err)
+}
+
+// refused explains a PUBACK or PUBREC reason code of 0x80 or above.
+func (s *Sink) refused(ack string, rec *record, code byte, props *packets.Properties) error {
+	reason := ""
+	if props != nil && props.ReasonString != "" {
+		reason = ": " + props.ReasonString
+	}
+	hint := ""
+	if code == 0x87 {
+		hint = " (the broker's ACL does not let user " + strconv.Quote(s.cfg.username) + " publish to this topic)"
+	}
+	return fmt.Errorf("broker refused the publish to topic %q: %s reason code %s%s%s", rec.topic, ack, reasonName(code), reason, hint)
+}
+
+// sessionLost fails the attempts that were in the session when the broker
+// came back without it (it forgot the unacknowledged messages).
+func (s *Sink) sessionLost(recs []*record) {
+	for _, rec := range recs {
+		s.attemptFailed(rec, errSessionLost)
+	}
 }
 
 func (s *Sink) delivered(rec *record) {
@@ -460,18 +547,12 @@ func (s *Sink) delivered(rec *record) {
 		Topic: rec.topic, Partition: -1, Offset: -1, QoS: rec.qos})
 }
 
-// attemptFailed handles a failed attempt; it reports true when the message
-// has its outcome (Failed, or Aborted because the sink is closing).
-func (s *Sink) attemptFailed(rec *record, err error) bool {
+// attemptFailed handles a failed attempt: rec ends Failed when its
+// attempts are used, is aborted when the sink is closing, or is queued
+// again after the retry backoff (behind the messages queued meanwhile).
+func (s *Sink) attemptFailed(rec *record, err error) {
 	rec.lastErr = err
-	closing := false
-	select {
-	case <-s.closing:
-		closing = true
-	default:
-	}
-	switch {
-	case rec.attempt >= s.cfg.retry.MaxAttempts:
+	if rec.attempt >= s.cfg.retry.MaxAttempts {
 		s.observe(rec, sinks.StatusFailed, err)
 		s.finish(rec, sinks.Result{
 			Outcome:  sinks.Failed,
@@ -480,14 +561,27 @@ func (s *Sink) attemptFailed(rec *record, err error) bool {
 				s.cfg.name, rec.msg.EventID, rec.msg.Object.ObjectType(), rec.topic, rec.qos, rec.attempt, err),
 			Payload: rec.payload, Topic: rec.topic, Partition: -1, Offset: -1, QoS: rec.qos,
 		})
-		return true
-	case closing:
-		s.observe(rec, sinks.StatusRetrying, err)
-		s.abort(rec)
-		return true
+		return
 	}
 	s.observe(rec, sinks.StatusRetrying, err)
-	return false
+	wait := s.cfg.retry.Backoff(rec.attempt, nil)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.abort(rec)
+		return
+	}
+	defer s.mu.Unlock()
+	s.retrying[rec] = struct{}{}
+	time.AfterFunc(wait, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if _, ok := s.retrying[rec]; !ok {
+			return // Close aborted it
+		}
+		delete(s.retrying, rec)
+		s.queue <- rec // never blocks: rec holds an in-flight slot
+	})
 }
 
 // failNow ends rec Failed without retrying (a permanent problem).
@@ -515,9 +609,11 @@ func (s *Sink) abort(rec *record) {
 		Payload: rec.payload, Topic: rec.topic, Partition: -1, Offset: -1, QoS: rec.qos})
 }
 
+// finish reports rec's outcome; every accepted record passes here once.
 func (s *Sink) finish(rec *record, res sinks.Result) {
 	<-s.sem
 	rec.done(res)
+	s.wg.Done()
 }
 
 func (s *Sink) observe(rec *record, status sinks.AttemptStatus, err error) {
@@ -548,11 +644,13 @@ func (s *Sink) observe(rec *record, status sinks.AttemptStatus, err error) {
 }
 
 // Close stops accepting messages, aborts messages waiting for a retry,
-// waits up to ctx's deadline for the messages being published, then
-// aborts the rest (reported Aborted: not finished, redelivered after a
-// restart) and disconnects. Each accepted message has had its done call
-// when Close returns. Close returns an error wrapping ctx.Err() when the
-// deadline cut the wait short. Later calls return the first call's result.
+// waits up to ctx's deadline for the queued messages to be published and
+// acknowledged, then aborts the rest (reported Aborted: not finished,
+// redelivered after a restart), disconnects and stops the sink's
+// goroutines. A message whose attempt fails during Close is aborted, not
+// retried. Each accepted message has had its done call when Close
+// returns. Close returns an error wrapping ctx.Err() when the deadline cut
+// the wait short. Later calls return the first call's result.
 func (s *Sink) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() { s.closeErr = s.close(ctx) })
 	return s.closeErr
@@ -561,8 +659,14 @@ func (s *Sink) Close(ctx context.Context) error {
 func (s *Sink) close(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
+	waiting := s.retrying
+	s.retrying = nil
 	s.mu.Unlock()
 	close(s.closing)
+	// Their timers find them gone and do nothing.
+	for rec := range waiting {
+		s.abort(rec)
+	}
 	idle := make(chan struct{})
 	go func() {
 		s.wg.Wait()
@@ -574,16 +678,31 @@ func (s *Sink) close(ctx context.Context) error {
 	case <-ctx.Done():
 		pending := len(s.sem)
 		s.stopRun()
+		<-s.writerDone
+		// Nothing enters the queue any more: Send and the retry timers
+		// see closed, and the writer has stopped.
+		for len(s.queue) > 0 {
+			s.abort(<-s.queue)
+		}
+		for _, rec := range s.acks.abandonAll() {
+			s.abort(rec)
+		}
 		<-idle
 		err = fmt.Errorf("mqtt sink %q: close: aborted %d messages unconfirmed at the deadline: %w", s.cfg.name, pending, ctx.Err())
 	}
 	s.stopRun()
+	<-s.writerDone
 	dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if derr := s.cm.Disconnect(dctx); derr != nil {
 		s.cfg.log.Warn("MQTT disconnect did not finish", zap.Error(derr))
 	}
 	s.cmStop()
+	select {
+	case <-s.ackerDone:
+	case <-dctx.Done():
+		s.cfg.log.Warn("MQTT acknowledgement goroutine did not stop: the connection is still shutting down")
+	}
 	return err
 }
 
