@@ -38,8 +38,10 @@ const ackBuffer = 1024
 //
 // Records that await acknowledgement are also kept in a list in publish
 // order, so the oldest deadline (publish time + DeliveryTimeout) is at its
-// head. While no connection is up no deadline expires (waiting for the
-// connection is not an attempt); a resumed session restarts them. A record that times out stays in paho's session (it may still be
+// head. The deadline runs on while the connection is down and is not
+// restarted by a resumed session, so a PUBLISH the broker keeps refusing by
+// dropping the connection (an unannounced maximum packet size) fails its
+// attempt after DeliveryTimeout instead of being retransmitted forever. A record that times out stays in paho's session (it may still be
 // retransmitted and acknowledged); its identifier is kept with a nil record
 // so that a late acknowledgement is recognised and ignored.
 //
@@ -218,11 +220,6 @@ func (t *ackTracker) take(cp packets.ControlPacket) *record {
 func (t *ackTracker) expired(now time.Time) ([]*record, time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.up {
-		// Waiting for a connection is not an attempt: the clocks restart
-		// when the session is resumed (ConAckReceived).
-		return nil, time.Time{}
-	}
 	var out []*record
 	for t.head != nil && !t.head.deadline.After(now) {
 		rec := t.head
@@ -317,12 +314,6 @@ func (t *ackTracker) ConAckReceived(conn io.Writer, cp *packets.Connect, ca *pac
 	t.mu.Lock()
 	t.cleaned = false
 	t.up = true
-	// The resumed session retransmits what awaits acknowledgement: give
-	// each a full delivery timeout from now.
-	restart := time.Now().Add(t.timeout)
-	for rec := t.head; rec != nil; rec = rec.next {
-		rec.deadline = restart
-	}
 	// The effective session expiry, as the state computes it.
 	switch {
 	case ca.Properties != nil && ca.Properties.SessionExpiryInterval != nil:
@@ -334,10 +325,6 @@ func (t *ackTracker) ConAckReceived(conn io.Writer, cp *packets.Connect, ca *pac
 	}
 	t.mu.Unlock()
 	err := t.State.ConAckReceived(conn, cp, ca)
-	select {
-	case t.kick <- struct{}{}:
-	default:
-	}
 	if len(lost) > 0 {
 		t.lost(lost)
 	}
