@@ -37,13 +37,14 @@ const ackBuffer = 1024
 // the broker in the order they were handed to Send.
 //
 // Records that await acknowledgement are also kept in a list in publish
-// order, so the oldest deadline (publish time + DeliveryTimeout) is at its
+// order, so the oldest deadline (filing time + DeliveryTimeout) is at its
 // head. The deadline runs on while the connection is down and is not
-// restarted by a resumed session, so a PUBLISH the broker keeps refusing by
-// dropping the connection (an unannounced maximum packet size) fails its
-// attempt after DeliveryTimeout instead of being retransmitted forever. A record that times out stays in paho's session (it may still be
-// retransmitted and acknowledged); its identifier is kept with a nil record
-// so that a late acknowledgement is recognised and ignored.
+// restarted by a resumed session, so a PUBLISH the broker keeps refusing
+// by dropping the connection (an unannounced maximum packet size) fails
+// its attempt after DeliveryTimeout instead of being retransmitted
+// forever. A record that times out stays in paho's session (it may still
+// be retransmitted and acknowledged); its identifier is kept with a nil
+// record so that a late acknowledgement is recognised and ignored.
 //
 // When the broker does not resume the session (CONNACK session present =
 // 0) the state forgets its unacknowledged publishes without answering
