@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eclipse/paho.golang/packets"
@@ -57,50 +58,56 @@ type ackTracker struct {
 	acks chan packets.ControlPacket // shared response channel given to the state
 	kick chan struct{}              // wakes the ack loop when the list was empty
 
+	// connMu is held for reading by AddToSession and for writing while a
+	// new connection's CONNACK is applied (gen is then incremented), so a
+	// PUBLISH enters the session only on the connection the writer's
+	// client belongs to (see AddToSession).
+	connMu sync.RWMutex
+	gen    atomic.Uint64 // connections applied so far
+
 	mu         sync.Mutex
-	freed      *sync.Cond                       // signalled when an identifier leaves byID
-	current    *record                          // the record the writer is publishing (QoS 1/2)
-	byID       map[uint16]*record               // filed records; nil = abandoned attempt, ack ignored
-	early      map[uint16]packets.ControlPacket // acks that overtook the filing of their record
-	head, tail *record                          // filed records in publish order
-	barrier    chan struct{}                    // closed by the ack loop when it reaches the barrier
-	expiry     uint32                           // effective session expiry interval of the connection
-	up         bool                             // between ConAckReceived and ConnectionLost
-	cleaned    bool                             // the state dropped its session on connection loss
+	freed      *sync.Cond         // signalled when an identifier leaves byID
+	current    *record            // the record the writer is publishing (QoS 1/2)
+	currentGen uint64             // gen when the writer took its client
+	byID       map[uint16]*record // filed records; nil = abandoned attempt, ack ignored
+	head, tail *record            // filed records in publish order
+	barrier    chan struct{}      // closed by the ack loop when it reaches the barrier
+	expiry     uint32             // effective session expiry interval of the connection
+	up         bool               // between ConAckReceived and ConnectionLost
+	cleaned    bool               // the state dropped its session on connection loss
 	timeout    time.Duration
 
-	complete func(rec *record, cp packets.ControlPacket) // applies an acknowledgement
-	lost     func(recs []*record)                        // called with the records of a lost session
-	stop     <-chan struct{}                             // closed when the ack loop has exited
+	lost func(recs []*record) // called with the records of a lost session
+	stop <-chan struct{}      // closed when the ack loop has exited
 
 	puback, pubcomp packets.ControlPacket // success placeholders for paho
 }
 
 var _ session.SessionManager = (*ackTracker)(nil)
 
-func newAckTracker(timeout time.Duration, complete func(*record, packets.ControlPacket), lost func([]*record), stop <-chan struct{}) *ackTracker {
+func newAckTracker(timeout time.Duration, lost func([]*record), stop <-chan struct{}) *ackTracker {
 	t := &ackTracker{
-		State:    state.NewInMemory(),
-		acks:     make(chan packets.ControlPacket, ackBuffer),
-		kick:     make(chan struct{}, 1),
-		byID:     make(map[uint16]*record),
-		early:    make(map[uint16]packets.ControlPacket),
-		timeout:  timeout,
-		complete: complete,
-		lost:     lost,
-		stop:     stop,
-		puback:   *packets.NewControlPacket(packets.PUBACK),
-		pubcomp:  *packets.NewControlPacket(packets.PUBCOMP),
+		State:   state.NewInMemory(),
+		acks:    make(chan packets.ControlPacket, ackBuffer),
+		kick:    make(chan struct{}, 1),
+		byID:    make(map[uint16]*record),
+		timeout: timeout,
+		lost:    lost,
+		stop:    stop,
+		puback:  *packets.NewControlPacket(packets.PUBACK),
+		pubcomp: *packets.NewControlPacket(packets.PUBCOMP),
 	}
 	t.freed = sync.NewCond(&t.mu)
 	return t
 }
 
 // setCurrent names the record whose PUBLISH the writer is about to hand to
-// paho (nil after the call returns).
+// autopaho (nil after the call returns) and notes the connection count
+// before autopaho picks its current client.
 func (t *ackTracker) setCurrent(rec *record) {
 	t.mu.Lock()
 	t.current = rec
+	t.currentGen = t.gen.Load()
 	t.mu.Unlock()
 }
 
@@ -110,13 +117,31 @@ func (t *ackTracker) setCurrent(rec *record) {
 // that its Publish returns once the packet is written. Other packets go to
 // the state unchanged. It runs on the writer's goroutine and blocks while
 // the broker's receive maximum is reached (back-pressure).
+//
+// autopaho's Publish takes its current client, then publishes through it.
+// If that client's connection died and a new one came up in between, the
+// state (shared by all connections) would accept the PUBLISH for the new
+// connection while the old client writes it to the dead one, leaving it
+// unsent until DeliveryTimeout. So AddToSession refuses with
+// session.ErrNoConnection (not sent; the writer tries again) when a
+// connection was applied since setCurrent, and holds connMu for reading
+// until the record is filed, so no connection can be applied meanwhile:
+// the PUBLISH is in the session of the connection its client writes to,
+// and a resumed session's retransmission cannot overtake the filing.
 func (t *ackTracker) AddToSession(ctx context.Context, packet session.Packet, resp chan<- packets.ControlPacket) error {
 	pub, ok := packet.(*packets.Publish)
 	t.mu.Lock()
-	rec := t.current
+	rec, gen := t.current, t.currentGen
 	t.mu.Unlock()
 	if !ok || rec == nil || pub.QoS == 0 {
 		return t.State.AddToSession(ctx, packet, resp)
+	}
+	// Held while blocked at the receive maximum too: a new connection is
+	// applied only after the old one was lost, which ends that wait.
+	t.connMu.RLock()
+	defer t.connMu.RUnlock()
+	if t.gen.Load() != gen {
+		return session.ErrNoConnection
 	}
 	if err := t.State.AddToSession(ctx, packet, t.acks); err != nil {
 		return err
@@ -134,15 +159,6 @@ func (t *ackTracker) AddToSession(ctx context.Context, packet session.Packet, re
 	rec.pktID = id
 	rec.deadline = time.Now().Add(t.timeout)
 	rec.inSession = true
-	if cp, ok := t.early[id]; ok {
-		// A resumed session retransmitted the PUBLISH and the broker
-		// acknowledged it before the record was filed.
-		delete(t.early, id)
-		t.mu.Unlock()
-		t.answer(resp, pub.QoS)
-		t.complete(rec, cp)
-		return nil
-	}
 	t.byID[id] = rec
 	rec.prev, rec.next = t.tail, nil
 	if t.tail != nil {
@@ -193,17 +209,16 @@ func (t *ackTracker) unlinkLocked(rec *record) {
 }
 
 // take returns the record filed under the acknowledgement's packet
-// identifier and forgets it. It returns nil for an abandoned attempt, and
-// also when no record is filed under the identifier yet: the
-// acknowledgement overtook the filing (a resumed session retransmitted the
-// PUBLISH in between), so it is kept for AddToSession to apply.
+// identifier and forgets it. It returns nil for an abandoned attempt and
+// for an identifier that is not filed: one dropped with a lost session, or
+// (which should not happen) one never filed; that record, if any, then
+// fails at its delivery timeout and is published again.
 func (t *ackTracker) take(cp packets.ControlPacket) *record {
 	id := cp.PacketID()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	rec, ok := t.byID[id]
 	if !ok {
-		t.early[id] = cp
 		return nil
 	}
 	delete(t.byID, id)
@@ -259,7 +274,6 @@ func (t *ackTracker) dropAllLocked() []*record {
 		out = append(out, rec)
 	}
 	clear(t.byID)
-	clear(t.early)
 	t.freed.Broadcast()
 	return out
 }
@@ -303,16 +317,18 @@ func (t *ackTracker) ConAckReceived(conn io.Writer, cp *packets.Connect, ca *pac
 	t.mu.Lock()
 	drop := !ca.SessionPresent || t.cleaned
 	t.mu.Unlock()
+	if drop {
+		// The previous connection is gone, so its acknowledgements are all
+		// in the channel: let the ack loop apply them first.
+		t.drainAcks()
+	}
+	// Waits for a PUBLISH the writer is adding to be filed.
+	t.connMu.Lock()
+	t.mu.Lock()
 	var lost []*record
 	if drop {
-		// No connection is up here, so no new record can be filed; the
-		// previous connection's acknowledgements are all in the channel.
-		t.drainAcks()
-		t.mu.Lock()
 		lost = t.dropAllLocked()
-		t.mu.Unlock()
 	}
-	t.mu.Lock()
 	t.cleaned = false
 	t.up = true
 	// The effective session expiry, as the state computes it.
@@ -325,7 +341,9 @@ func (t *ackTracker) ConAckReceived(conn io.Writer, cp *packets.Connect, ca *pac
 		t.expiry = 0
 	}
 	t.mu.Unlock()
+	t.gen.Add(1)
 	err := t.State.ConAckReceived(conn, cp, ca)
+	t.connMu.Unlock()
 	if len(lost) > 0 {
 		t.lost(lost)
 	}

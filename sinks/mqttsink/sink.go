@@ -171,7 +171,7 @@ func New(cfg Config) (*Sink, error) {
 	}
 	s.runCtx, s.stopRun = context.WithCancel(context.Background())
 	s.logLimit.window = 30 * time.Second
-	s.acks = newAckTracker(st.deliveryTimeout, s.acknowledged, s.sessionLost, s.ackerDone)
+	s.acks = newAckTracker(st.deliveryTimeout, s.sessionLost, s.ackerDone)
 
 	cc := autopaho.ClientConfig{
 		ServerUrls:                    st.brokers,
