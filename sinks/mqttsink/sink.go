@@ -46,6 +46,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -122,7 +123,10 @@ type Sink struct {
 	closeErr  error
 }
 
-var _ sinks.Sink = (*Sink)(nil)
+var (
+	_ sinks.Sink   = (*Sink)(nil)
+	_ sinks.Health = (*Sink)(nil)
+)
 
 type connError struct{ err error }
 
@@ -223,8 +227,23 @@ func (s *Sink) Name() string { return s.cfg.name }
 // Kind returns "mqtt".
 func (s *Sink) Kind() string { return Kind }
 
-// Connected reports whether a connection to a broker is up.
-func (s *Sink) Connected() bool { return s.connected.Load() }
+// Connected reports whether a broker connection is up; when it is not,
+// reason is the latest connection error, explained (or "connecting" before
+// the first attempt ends). It implements sinks.Health, so readiness, the
+// metrics and the dashboard show the sink's connection state.
+func (s *Sink) Connected() (ok bool, reason string) {
+	if s.connected.Load() {
+		return true, ""
+	}
+	if err := s.LastError(); err != nil {
+		return false, err.Error()
+	}
+	names := make([]string, len(s.cfg.brokers))
+	for i, u := range s.cfg.brokers {
+		names[i] = u.Redacted()
+	}
+	return false, "connecting to " + strings.Join(names, ", ")
+}
 
 // LastError returns the latest connection error, explained (refused
 // credentials with the CONNACK reason code, TLS verification failures

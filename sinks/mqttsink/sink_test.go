@@ -358,8 +358,12 @@ func TestTLS(t *testing.T) {
 		for s.LastError() == nil && ctx.Err() == nil {
 			time.Sleep(10 * time.Millisecond)
 		}
-		if s.Connected() {
+		ok, reason := s.Connected()
+		if ok {
 			t.Fatal("connected, want a TLS failure")
+		}
+		if err := s.LastError(); err == nil || reason != err.Error() {
+			t.Fatalf("Connected reason %q, LastError %v: want the same explanation", reason, err)
 		}
 		return s.LastError()
 	}
@@ -549,7 +553,7 @@ func TestCloseAbortsWaiting(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.Stop()
-	for s.Connected() && ctx.Err() == nil {
+	for ok, _ := s.Connected(); ok && ctx.Err() == nil; ok, _ = s.Connected() {
 		time.Sleep(5 * time.Millisecond)
 	}
 	res := newResults()
