@@ -45,8 +45,8 @@ func demoMQTTSinkYAML(m *testkit.MQTT) string {
 // printDemoMQTT tells how to watch the MQTT output with mosquitto_sub.
 func printDemoMQTT(out io.Writer, m *testkit.MQTT) {
 	host, port, _ := net.SplitHostPort(m.Addr())
-	fmt.Fprintf(out, `  MQTT broker         %s   (MQTT 5, user %q, password %q)
-  MQTT topics         %s (QoS 1, eventId injected)
+	fmt.Fprintf(out, `MQTT broker           %s   (MQTT 5, user %q, password %q)
+MQTT topics           %s (QoS 1, eventId injected)
 Watch the MQTT output with mosquitto_sub (Debian/Ubuntu: apt install mosquitto-clients):
   mosquitto_sub -V mqttv5 -h %s -p %s -u %s -P %s -q 1 -t 'globe-tracker/events/#' -v -F '%%t %%P %%p'
 `, m.URL(), testkit.MQTTUser, testkit.MQTTPassword, strings.ReplaceAll(demoMQTTTemplate, "{type}", "<type>"),
