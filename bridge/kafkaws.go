@@ -51,6 +51,7 @@ func NewKafkaWS(cfg *config.Config, log *zap.Logger) (*kafkaws.Server, error) {
 			Issuer:        k.Auth.Issuer,
 			Audience:      k.Auth.Audience,
 			TenantClaim:   k.Auth.TenantClaim,
+			Leeway:        k.Auth.Leeway,
 		},
 		TicketSecret:   []byte(k.Ticket.Secret.Reveal()),
 		TicketTTL:      k.Ticket.TTL,

@@ -55,6 +55,8 @@ type KafkaWSAuth struct {
 	Issuer        string // checked when set
 	Audience      string // checked when set
 	TenantClaim   string // default "service"
+	// Leeway tolerates clock skew when checking exp and nbf (default 0).
+	Leeway time.Duration
 }
 
 // KafkaWSTicket configures single-use tickets.
@@ -81,7 +83,7 @@ func kafkaWSKeys() []string {
 }
 func kafkaWSTLSKeys() []string { return []string{"cert_file", "key_file"} }
 func kafkaWSAuthKeys() []string {
-	return []string{"hs256_secret", "public_key_file", "jwks_file", "issuer", "audience", "tenant_claim"}
+	return []string{"hs256_secret", "public_key_file", "jwks_file", "issuer", "audience", "tenant_claim", "leeway"}
 }
 func kafkaWSTicketKeys() []string { return []string{"secret", "ttl"} }
 func kafkaWSConnKeys() []string {
@@ -123,6 +125,8 @@ func (d *decoder) kafkaWS(path string, n *yaml.Node) *KafkaWS {
 					d.str(v, p, &a.Audience, nil)
 				case "tenant_claim":
 					d.str(v, p, &a.TenantClaim, nil)
+				case "leeway":
+					d.duration(v, p, &a.Leeway)
 				}
 			})
 		case "ticket":
@@ -235,6 +239,9 @@ func (v *validator) kafkaWS() {
 	}
 	v.readable(p+".auth.public_key_file", a.PublicKeyFile)
 	v.readable(p+".auth.jwks_file", a.JWKSFile)
+	if a.Leeway < 0 || a.Leeway > 10*time.Minute {
+		v.add(p+".auth.leeway", "want a duration from 0 to 10m (clock skew tolerated on exp and nbf), e.g. 30s")
+	}
 	if !identifierish(a.TenantClaim) {
 		v.add(p+".auth.tenant_claim", "invalid claim name %s", v.show(p+".auth.tenant_claim", a.TenantClaim))
 	}
@@ -307,7 +314,8 @@ func (r *redactor) kafkaWS(k *KafkaWS) *yaml.Node {
 			"jwks_file", r.opt(p+".auth.jwks_file", k.Auth.JWKSFile),
 			"issuer", r.opt(p+".auth.issuer", k.Auth.Issuer),
 			"audience", r.opt(p+".auth.audience", k.Auth.Audience),
-			"tenant_claim", r.str(p+".auth.tenant_claim", k.Auth.TenantClaim)),
+			"tenant_claim", r.str(p+".auth.tenant_claim", k.Auth.TenantClaim),
+			"leeway", r.dur(p+".auth.leeway", k.Auth.Leeway)),
 		"ticket", mapping(
 			"secret", optSecret(k.Ticket.Secret),
 			"ttl", r.dur(p+".ticket.ttl", k.Ticket.TTL)),

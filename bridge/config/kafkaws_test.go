@@ -86,6 +86,8 @@ func TestKafkaWSErrors(t *testing.T) {
 		{"  cluster: main\n  auth: {hs256_secret: " + strings.Repeat("x", 32) + "}\n  ticket: {ttl: 0s}\n", "kafka_ws.ticket.ttl: must be a duration above 0"},
 		{"  cluster: main\n  auth: {hs256_secret: " + strings.Repeat("x", 32) + ", tenant_clam: x}\n", `kafka_ws.auth.tenant_clam: unknown key; did you mean "tenant_claim"?`},
 		{"  cluster: main\n  auth: {hs256_secret: " + strings.Repeat("x", 32) + "}\n  listn: x\n", `kafka_ws.listn: unknown key; did you mean "listen"?`},
+		{"  cluster: main\n  auth: {hs256_secret: " + strings.Repeat("x", 32) + ", leeway: 11m}\n", "kafka_ws.auth.leeway: want a duration from 0 to 10m"},
+		{"  cluster: main\n  auth: {hs256_secret: " + strings.Repeat("x", 32) + ", leeway: -1s}\n", "kafka_ws.auth.leeway: want a duration from 0 to 10m"},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(base+c.body), "ws.yaml", envMap(nil))

@@ -39,6 +39,9 @@ type Auth struct {
 	// TenantClaim names the string claim holding the tenant (default
 	// DefaultTenantClaim).
 	TenantClaim string
+	// Leeway tolerates clock skew between the token issuer and this
+	// server when checking exp and nbf (default 0: exact).
+	Leeway time.Duration
 }
 
 // verifier validates bearer tokens.
@@ -97,7 +100,7 @@ func newVerifier(a Auth, now func() time.Time) (*verifier, error) {
 		methods = set.methods()
 		v.keyFunc = set.keyFunc
 	}
-	opts := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithExpirationRequired(), jwt.WithTimeFunc(now)}
+	opts := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithExpirationRequired(), jwt.WithTimeFunc(now), jwt.WithLeeway(a.Leeway)}
 	if a.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(a.Issuer))
 	}

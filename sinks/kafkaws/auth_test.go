@@ -220,3 +220,25 @@ func TestAccess(t *testing.T) {
 		t.Error("empty pattern accepted")
 	}
 }
+
+// TestLeeway tolerates clock skew on exp and nbf only when configured.
+func TestLeeway(t *testing.T) {
+	now := time.Now()
+	expired := token(t, testSecret, jwt.MapClaims{"service": "acme", "exp": now.Add(-10 * time.Second).Unix()})
+	early := token(t, testSecret, jwt.MapClaims{"service": "acme", "exp": now.Add(time.Hour).Unix(), "nbf": now.Add(10 * time.Second).Unix()})
+	for _, tc := range []struct {
+		leeway time.Duration
+		ok     bool
+	}{{0, false}, {30 * time.Second, true}, {5 * time.Second, false}} {
+		v, err := newVerifier(Auth{HS256Secret: testSecret, Leeway: tc.leeway}, func() time.Time { return now })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, tok := range map[string]string{"expired 10s ago": expired, "valid in 10s": early} {
+			_, err := v.verify(tok)
+			if (err == nil) != tc.ok {
+				t.Errorf("leeway %v, token %s: err = %v, want ok %v", tc.leeway, name, err, tc.ok)
+			}
+		}
+	}
+}
