@@ -2,9 +2,7 @@ package kafkasink
 
 import (
 	"context"
-	"fmt"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,7 +10,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
-	"github.com/telebridge/telebridge/schemas"
 	"github.com/telebridge/telebridge/sinks"
 )
 
@@ -75,137 +72,6 @@ func newSink(t testing.TB, cfg Config) *Sink {
 		_ = s.Close(ctx)
 	})
 	return s
-}
-
-// results collects done callbacks and checks there is exactly one per
-// message.
-type results struct {
-	mu    sync.Mutex
-	byID  map[string]sinks.Result
-	dupes []string
-	n     int
-	ch    chan struct{} // one token per done call
-}
-
-func newResults() *results {
-	return &results{byID: make(map[string]sinks.Result), ch: make(chan struct{}, 1<<16)}
-}
-
-func (r *results) done(id string) func(sinks.Result) {
-	return func(res sinks.Result) {
-		r.mu.Lock()
-		if _, ok := r.byID[id]; ok {
-			r.dupes = append(r.dupes, id)
-		}
-		r.byID[id] = res
-		r.n++
-		r.mu.Unlock()
-		r.ch <- struct{}{}
-	}
-}
-
-// wait blocks until n done calls arrived.
-func (r *results) wait(t testing.TB, ctx context.Context, n int) {
-	t.Helper()
-	for i := 0; i < n; i++ {
-		select {
-		case <-r.ch:
-		case <-ctx.Done():
-			r.mu.Lock()
-			got := r.n
-			r.mu.Unlock()
-			t.Fatalf("waiting for %d results: got %d: %v", n, got, ctx.Err())
-		}
-	}
-}
-
-func (r *results) get(id string) (sinks.Result, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	res, ok := r.byID[id]
-	return res, ok
-}
-
-func (r *results) check(t testing.TB, want int) {
-	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.dupes) > 0 {
-		t.Fatalf("done called more than once for %v", r.dupes)
-	}
-	if r.n != want {
-		t.Fatalf("done called %d times, want %d", r.n, want)
-	}
-}
-
-// attempts records observed attempts.
-type attempts struct {
-	mu   sync.Mutex
-	list []sinks.Attempt
-	ch   chan sinks.Attempt
-}
-
-func newAttempts() *attempts { return &attempts{ch: make(chan sinks.Attempt, 1<<16)} }
-
-func (a *attempts) ObserveAttempt(at *sinks.Attempt) {
-	a.mu.Lock()
-	a.list = append(a.list, *at)
-	a.mu.Unlock()
-	a.ch <- *at
-}
-
-func (a *attempts) byEvent() map[string][]sinks.Attempt {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	m := make(map[string][]sinks.Attempt)
-	for _, at := range a.list {
-		m[at.EventID] = append(m[at.EventID], at)
-	}
-	return m
-}
-
-// waitStatus blocks until n attempts with the given status were observed.
-func (a *attempts) waitStatus(t testing.TB, ctx context.Context, status sinks.AttemptStatus, n int) {
-	t.Helper()
-	for n > 0 {
-		select {
-		case at := <-a.ch:
-			if at.Status == status {
-				n--
-			}
-		case <-ctx.Done():
-			t.Fatalf("waiting for %d more %s attempts: %v", n, status, ctx.Err())
-		}
-	}
-}
-
-func ptr[T any](v T) *T { return &v }
-
-func baseTime() time.Time { return time.Date(2024, 3, 20, 14, 30, 0, 0, time.UTC) }
-
-// sampleObjects returns one object of every type, owned by asset.
-func sampleObjects(asset string, id int64) []schemas.Object {
-	return []schemas.Object{
-		&schemas.Asset{ID: asset, Name: "SN-" + asset, OwnerID: "owner-1", WhenCreated: baseTime(), WhenUpdated: baseTime(), Tags: []string{"a"}},
-		&schemas.Location{ID: id, AssetID: asset, OwnerID: "owner-1", WhenCreated: baseTime(), Latitude: 55.676098, Longitude: 12.568337, Speed: ptr(0.0), Heading: ptr(90.0)},
-		&schemas.SensorData{ID: id, AssetID: asset, OwnerID: "owner-1", SensorID: "s1", SensorType: "temperature", WhenCreated: baseTime(), Value: "4.5", Type: schemas.ValueDecimal},
-		&schemas.ReeferData{ID: id, AssetID: asset, OwnerID: "owner-1", WhenCreated: baseTime(), ReeferClass: "CARRIER", Data: map[string]any{"temperature": 4.5, "setpoint": 4.0}},
-		&schemas.GensetData{ID: id, AssetID: asset, OwnerID: "owner-1", WhenCreated: baseTime(), GensetType: "G1", Data: map[string]any{"rpm": 1500}},
-		&schemas.GtoemData{ID: id, AssetID: asset, OwnerID: "owner-1", WhenCreated: baseTime(), PayloadType: 7, Data: map[string]any{"x": "y"}},
-	}
-}
-
-func location(asset string, id int64) *schemas.Location {
-	return &schemas.Location{ID: id, AssetID: asset, OwnerID: "owner-1", WhenCreated: baseTime(), Latitude: 1, Longitude: 2}
-}
-
-func message(o schemas.Object, i int) *sinks.Message {
-	return &sinks.Message{
-		Object:   o,
-		EventID:  fmt.Sprintf("00000000-0000-5000-8000-%012d", i),
-		Source:   sinks.SourceRef{Topic: "src", Partition: int32(i % 3), Offset: int64(1000 + i), Index: 0},
-		Received: baseTime(),
-	}
 }
 
 // consume reads n records from topics from the start, with extra client

@@ -7,6 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/telebridge/telebridge/internal/sinktest"
 	"github.com/telebridge/telebridge/sinks"
 )
 
@@ -83,18 +84,18 @@ func TestKeyedRecordsUseJavaPartitioner(t *testing.T) {
 	cfg.KeyPath = "assetId"
 	s := newSink(t, cfg)
 	ctx := testCtx(t)
-	res := newResults()
+	res := sinktest.NewResults()
 	const n = 300
 	for i := range n {
 		// Varied key lengths exercise every murmur2 tail case.
 		key := "asset-" + itoa(i*7919) + "-" + string(rune('a'+i%26))
-		m := message(location(key, int64(i)), i)
-		if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+		m := sinktest.Message(sinktest.Location(key, int64(i)), i)
+		if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 			t.Fatalf("Send: %v", err)
 		}
 	}
-	res.wait(t, ctx, n)
-	res.check(t, n)
+	res.Wait(t, ctx, n)
+	res.Check(t, n)
 	recs := consume(t, ctx, c, n, []string{"keyed"})
 	used := map[int32]bool{}
 	for _, r := range recs {
@@ -119,7 +120,7 @@ func BenchmarkKafkaSinkSend(b *testing.B) {
 	ctx := context.Background()
 	msgs := make([]*sinks.Message, 1024)
 	for i := range msgs {
-		msgs[i] = message(location("asset-"+itoa(i%97), int64(i)), i)
+		msgs[i] = sinktest.Message(sinktest.Location("asset-"+itoa(i%97), int64(i)), i)
 	}
 	var wg sync.WaitGroup
 	var failed sync.Once

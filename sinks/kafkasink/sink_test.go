@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/telebridge/telebridge/internal/sinktest"
 	"github.com/telebridge/telebridge/schemas"
 	"github.com/telebridge/telebridge/sinks"
 )
@@ -35,7 +36,7 @@ func typeTopics(prefix string) []string {
 func TestDeliverRecordsPerType(t *testing.T) {
 	topics := typeTopics("gt.events.")
 	c := newCluster(t, kfake.SeedTopics(3, topics...))
-	obs := newAttempts()
+	obs := sinktest.NewAttempts()
 	cfg := baseConfig(c, "gt.events.{type}")
 	cfg.KeyPath = "assetId"
 	cfg.EventIDField = "eventId"
@@ -43,21 +44,21 @@ func TestDeliverRecordsPerType(t *testing.T) {
 	s := newSink(t, cfg)
 	ctx := testCtx(t)
 
-	res := newResults()
+	res := sinktest.NewResults()
 	msgs := map[string]*sinks.Message{}
 	i := 0
 	for a := range 3 {
-		for _, o := range sampleObjects("asset-"+itoa(a), int64(100+a)) {
-			m := message(o, i)
+		for _, o := range sinktest.SampleObjects("asset-"+itoa(a), int64(100+a)) {
+			m := sinktest.Message(o, i)
 			msgs[m.EventID] = m
-			if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+			if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
 			i++
 		}
 	}
-	res.wait(t, ctx, len(msgs))
-	res.check(t, len(msgs))
+	res.Wait(t, ctx, len(msgs))
+	res.Check(t, len(msgs))
 
 	recs := consume(t, ctx, c, len(msgs), topics)
 	if len(recs) != len(msgs) {
@@ -94,7 +95,7 @@ func TestDeliverRecordsPerType(t *testing.T) {
 		if string(r.Key) != m.Object.AssetKey() {
 			t.Errorf("%s: key %q, want %q", id, r.Key, m.Object.AssetKey())
 		}
-		got, _ := res.get(id)
+		got, _ := res.Get(id)
 		if got.Outcome != sinks.Delivered || got.Attempts != 1 || got.Err != nil {
 			t.Errorf("%s: result %+v", id, got)
 		}
@@ -106,7 +107,7 @@ func TestDeliverRecordsPerType(t *testing.T) {
 		}
 	}
 
-	for id, as := range obs.byEvent() {
+	for id, as := range obs.ByEvent() {
 		m := msgs[id]
 		if len(as) != 1 {
 			t.Fatalf("%s: %d attempts observed, want 1", id, len(as))
@@ -138,19 +139,19 @@ func TestAcksLevels(t *testing.T) {
 			cfg.Acks = acks
 			s := newSink(t, cfg)
 			ctx := testCtx(t)
-			res := newResults()
+			res := sinktest.NewResults()
 			const n = 20
 			for i := range n {
-				m := message(location("a"+itoa(i), int64(i)), i)
-				if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+				m := sinktest.Message(sinktest.Location("a"+itoa(i), int64(i)), i)
+				if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 					t.Fatalf("Send: %v", err)
 				}
 			}
-			res.wait(t, ctx, n)
-			res.check(t, n)
+			res.Wait(t, ctx, n)
+			res.Check(t, n)
 			for i := range n {
-				m := message(location("a"+itoa(i), int64(i)), i)
-				got, _ := res.get(m.EventID)
+				m := sinktest.Message(sinktest.Location("a"+itoa(i), int64(i)), i)
+				got, _ := res.Get(m.EventID)
 				if got.Outcome != sinks.Delivered {
 					t.Fatalf("%s: %+v", m.EventID, got)
 				}
@@ -184,13 +185,13 @@ func TestSASLMechanisms(t *testing.T) {
 			cfg.Connection["sasl.password"] = "pass-word"
 			s := newSink(t, cfg)
 			ctx := testCtx(t)
-			res := newResults()
-			m := message(location("a", 1), 1)
-			if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+			res := sinktest.NewResults()
+			m := sinktest.Message(sinktest.Location("a", 1), 1)
+			if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
-			res.wait(t, ctx, 1)
-			if got, _ := res.get(m.EventID); got.Outcome != sinks.Delivered {
+			res.Wait(t, ctx, 1)
+			if got, _ := res.Get(m.EventID); got.Outcome != sinks.Delivered {
 				t.Fatalf("result %+v", got)
 			}
 			var auth kgo.Opt
@@ -213,7 +214,7 @@ func TestSASLMechanisms(t *testing.T) {
 func TestWrongPasswordFailsWithAuthErrorLoggedOnce(t *testing.T) {
 	c := newCluster(t, kfake.SeedTopics(1, "secure"), kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", "user", "right-secret"))
 	core, logs := observer.New(zapcore.DebugLevel)
-	obs := newAttempts()
+	obs := sinktest.NewAttempts()
 	cfg := baseConfig(c, "secure")
 	cfg.Connection["security.protocol"] = "SASL_PLAINTEXT"
 	cfg.Connection["sasl.mechanism"] = "SCRAM-SHA-256"
@@ -225,19 +226,19 @@ func TestWrongPasswordFailsWithAuthErrorLoggedOnce(t *testing.T) {
 	cfg.Observer = obs
 	s := newSink(t, cfg)
 	ctx := testCtx(t)
-	res := newResults()
+	res := sinktest.NewResults()
 	const n = 5
 	for i := range n {
-		m := message(location("a", int64(i)), i)
-		if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+		m := sinktest.Message(sinktest.Location("a", int64(i)), i)
+		if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 			t.Fatalf("Send: %v", err)
 		}
 	}
-	res.wait(t, ctx, n)
-	res.check(t, n)
+	res.Wait(t, ctx, n)
+	res.Check(t, n)
 	for i := range n {
-		m := message(location("a", int64(i)), i)
-		got, _ := res.get(m.EventID)
+		m := sinktest.Message(sinktest.Location("a", int64(i)), i)
+		got, _ := res.Get(m.EventID)
 		if got.Outcome != sinks.Failed || got.Attempts != 2 || len(got.Payload) == 0 {
 			t.Fatalf("%s: result %+v", m.EventID, got)
 		}
@@ -253,7 +254,7 @@ func TestWrongPasswordFailsWithAuthErrorLoggedOnce(t *testing.T) {
 		if strings.Contains(got.Err.Error(), "wrong-secret") {
 			t.Errorf("error leaks the password: %v", got.Err)
 		}
-		as := obs.byEvent()[m.EventID]
+		as := obs.ByEvent()[m.EventID]
 		if len(as) != 2 || as[0].Status != sinks.StatusRetrying || as[1].Status != sinks.StatusFailed ||
 			as[0].Number != 1 || as[1].Number != 2 || as[1].Err == "" {
 			t.Errorf("%s: attempts %+v", m.EventID, as)
@@ -280,26 +281,26 @@ func TestWrongPasswordFailsWithAuthErrorLoggedOnce(t *testing.T) {
 
 func TestUnknownTopicRetriesThenFails(t *testing.T) {
 	c := newCluster(t, kfake.SeedTopics(1, "exists"))
-	obs := newAttempts()
+	obs := sinktest.NewAttempts()
 	cfg := baseConfig(c, "does-not-exist")
 	cfg.DeliveryTimeout = time.Second
 	cfg.Retry.MaxAttempts = 2
 	cfg.Observer = obs
 	s := newSink(t, cfg)
 	ctx := testCtx(t)
-	res := newResults()
+	res := sinktest.NewResults()
 	const n = 3
 	for i := range n {
-		m := message(location("a", int64(i)), i)
-		if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+		m := sinktest.Message(sinktest.Location("a", int64(i)), i)
+		if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 			t.Fatalf("Send: %v", err)
 		}
 	}
-	res.wait(t, ctx, n)
-	res.check(t, n)
+	res.Wait(t, ctx, n)
+	res.Check(t, n)
 	for i := range n {
-		m := message(location("a", int64(i)), i)
-		got, _ := res.get(m.EventID)
+		m := sinktest.Message(sinktest.Location("a", int64(i)), i)
+		got, _ := res.Get(m.EventID)
 		if got.Outcome != sinks.Failed || got.Attempts != 2 || got.Err == nil || got.Topic != "does-not-exist" {
 			t.Fatalf("%s: result %+v", m.EventID, got)
 		}
@@ -309,7 +310,7 @@ func TestUnknownTopicRetriesThenFails(t *testing.T) {
 		if !strings.Contains(got.Err.Error(), "does-not-exist") {
 			t.Errorf("error %q does not name the topic", got.Err)
 		}
-		if as := obs.byEvent()[m.EventID]; len(as) != 2 {
+		if as := obs.ByEvent()[m.EventID]; len(as) != 2 {
 			t.Errorf("%s: %d attempts observed, want 2", m.EventID, len(as))
 		}
 	}
@@ -317,26 +318,26 @@ func TestUnknownTopicRetriesThenFails(t *testing.T) {
 
 func TestProduceRefusedIsFailedAttempt(t *testing.T) {
 	c := newCluster(t, kfake.SeedTopics(1, "events"))
-	obs := newAttempts()
+	obs := sinktest.NewAttempts()
 	cfg := baseConfig(c, "events")
 	cfg.Connection["message.max.bytes"] = "1000"
 	cfg.Observer = obs
 	s := newSink(t, cfg)
 	ctx := testCtx(t)
-	res := newResults()
-	big := &schemas.ReeferData{ID: 1, AssetID: "a", OwnerID: "o", WhenCreated: baseTime(), ReeferClass: "C",
+	res := sinktest.NewResults()
+	big := &schemas.ReeferData{ID: 1, AssetID: "a", OwnerID: "o", WhenCreated: sinktest.BaseTime(), ReeferClass: "C",
 		Data: map[string]any{"blob": strings.Repeat("x", 5000)}}
-	m := message(big, 1)
-	if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+	m := sinktest.Message(big, 1)
+	if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	res.wait(t, ctx, 1)
-	got, _ := res.get(m.EventID)
+	res.Wait(t, ctx, 1)
+	got, _ := res.Get(m.EventID)
 	var kerr kafka.Error
 	if got.Outcome != sinks.Failed || got.Attempts != 3 || !errors.As(got.Err, &kerr) || kerr.Code() != kafka.ErrMsgSizeTooLarge {
 		t.Fatalf("result %+v", got)
 	}
-	as := obs.byEvent()[m.EventID]
+	as := obs.ByEvent()[m.EventID]
 	if len(as) != 3 || as[2].Status != sinks.StatusFailed || as[0].Status != sinks.StatusRetrying {
 		t.Fatalf("attempts %+v", as)
 	}
@@ -344,7 +345,7 @@ func TestProduceRefusedIsFailedAttempt(t *testing.T) {
 
 func TestCloseAbortsPendingRetries(t *testing.T) {
 	c := newCluster(t, kfake.SeedTopics(1, "exists"))
-	obs := newAttempts()
+	obs := sinktest.NewAttempts()
 	cfg := baseConfig(c, "does-not-exist")
 	cfg.DeliveryTimeout = 500 * time.Millisecond
 	cfg.Retry = sinks.RetryPolicy{MaxAttempts: 5, InitialBackoff: 1 << 62, MaxBackoff: 1 << 62}
@@ -354,35 +355,35 @@ func TestCloseAbortsPendingRetries(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := testCtx(t)
-	res := newResults()
+	res := sinktest.NewResults()
 	const n = 4
 	for i := range n {
-		m := message(location("a", int64(i)), i)
-		if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+		m := sinktest.Message(sinktest.Location("a", int64(i)), i)
+		if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 			t.Fatalf("Send: %v", err)
 		}
 	}
-	obs.waitStatus(t, ctx, sinks.StatusRetrying, n)
+	obs.WaitStatus(t, ctx, sinks.StatusRetrying, n)
 	if err := s.Close(ctx); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	res.check(t, n)
+	res.Check(t, n)
 	for i := range n {
-		m := message(location("a", int64(i)), i)
-		got, _ := res.get(m.EventID)
+		m := sinktest.Message(sinktest.Location("a", int64(i)), i)
+		got, _ := res.Get(m.EventID)
 		if got.Outcome != sinks.Aborted || got.Attempts != 1 || !errors.Is(got.Err, errAborted) || len(got.Payload) == 0 {
 			t.Fatalf("%s: result %+v", m.EventID, got)
 		}
 	}
 	// Closed: Send refuses without calling done.
-	m := message(location("a", 99), 99)
-	if err := s.Send(ctx, m, res.done(m.EventID)); !errors.Is(err, ErrClosed) {
+	m := sinktest.Message(sinktest.Location("a", 99), 99)
+	if err := s.Send(ctx, m, res.Done(m.EventID)); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Send after Close: %v, want ErrClosed", err)
 	}
 	if err := s.Close(ctx); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	res.check(t, n)
+	res.Check(t, n)
 }
 
 // holdProduce makes the cluster hold every produce request until the
@@ -414,24 +415,24 @@ func TestMaxInFlightBackPressure(t *testing.T) {
 	cfg.DeliveryTimeout = testWait
 	s := newSink(t, cfg)
 	ctx := testCtx(t)
-	res := newResults()
+	res := sinktest.NewResults()
 	for i := range 2 {
-		m := message(location("a", int64(i)), i)
-		if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+		m := sinktest.Message(sinktest.Location("a", int64(i)), i)
+		if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 			t.Fatalf("Send: %v", err)
 		}
 	}
 	// Full: a cancelled context makes Send give up without calling done.
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	m3 := message(location("a", 3), 3)
-	if err := s.Send(cancelled, m3, res.done(m3.EventID)); !errors.Is(err, context.Canceled) {
+	m3 := sinktest.Message(sinktest.Location("a", 3), 3)
+	if err := s.Send(cancelled, m3, res.Done(m3.EventID)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Send on a full sink with a cancelled ctx: %v, want context.Canceled", err)
 	}
 	// A blocking Send completes once the held deliveries are acknowledged.
-	m4 := message(location("a", 4), 4)
+	m4 := sinktest.Message(sinktest.Location("a", 4), 4)
 	sent := make(chan error, 1)
-	go func() { sent <- s.Send(ctx, m4, res.done(m4.EventID)) }()
+	go func() { sent <- s.Send(ctx, m4, res.Done(m4.EventID)) }()
 	select {
 	case err := <-sent:
 		t.Fatalf("Send returned %v while the sink was full", err)
@@ -441,14 +442,14 @@ func TestMaxInFlightBackPressure(t *testing.T) {
 	if err := <-sent; err != nil {
 		t.Fatalf("blocked Send: %v", err)
 	}
-	res.wait(t, ctx, 3)
-	res.check(t, 3)
-	if _, ok := res.get(m3.EventID); ok {
+	res.Wait(t, ctx, 3)
+	res.Check(t, 3)
+	if _, ok := res.Get(m3.EventID); ok {
 		t.Fatal("done called for a message Send refused")
 	}
 	for _, i := range []int{0, 1, 4} {
-		m := message(location("a", int64(i)), i)
-		if got, _ := res.get(m.EventID); got.Outcome != sinks.Delivered {
+		m := sinktest.Message(sinktest.Location("a", int64(i)), i)
+		if got, _ := res.Get(m.EventID); got.Outcome != sinks.Delivered {
 			t.Fatalf("%s: result %+v", m.EventID, got)
 		}
 	}
@@ -458,7 +459,7 @@ func TestCloseDeadlineAbortsUnflushed(t *testing.T) {
 	c := newCluster(t, kfake.SeedTopics(1, "events"))
 	release := holdProduce(c)
 	t.Cleanup(release)
-	obs := newAttempts()
+	obs := sinktest.NewAttempts()
 	cfg := baseConfig(c, "events")
 	cfg.DeliveryTimeout = testWait
 	cfg.Observer = obs
@@ -467,11 +468,11 @@ func TestCloseDeadlineAbortsUnflushed(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := testCtx(t)
-	res := newResults()
+	res := sinktest.NewResults()
 	const n = 5
 	for i := range n {
-		m := message(location("a", int64(i)), i)
-		if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+		m := sinktest.Message(sinktest.Location("a", int64(i)), i)
+		if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 			t.Fatalf("Send: %v", err)
 		}
 	}
@@ -480,10 +481,10 @@ func TestCloseDeadlineAbortsUnflushed(t *testing.T) {
 	if err := s.Close(expired); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Close with an expired context: %v, want context.Canceled", err)
 	}
-	res.check(t, n)
+	res.Check(t, n)
 	for i := range n {
-		m := message(location("a", int64(i)), i)
-		got, _ := res.get(m.EventID)
+		m := sinktest.Message(sinktest.Location("a", int64(i)), i)
+		got, _ := res.Get(m.EventID)
 		if got.Outcome != sinks.Aborted || got.Err == nil || !errors.Is(got.Err, errAborted) {
 			t.Fatalf("%s: result %+v", m.EventID, got)
 		}
@@ -491,7 +492,7 @@ func TestCloseDeadlineAbortsUnflushed(t *testing.T) {
 			t.Logf("result error: %v", got.Err)
 		}
 	}
-	for _, as := range obs.byEvent() {
+	for _, as := range obs.ByEvent() {
 		for _, a := range as {
 			if a.Status == sinks.StatusDelivered || a.Status == sinks.StatusFailed {
 				t.Errorf("aborted message has attempt %+v", a)
@@ -507,19 +508,19 @@ func TestLocalQueueFullWaits(t *testing.T) {
 	cfg.MaxInFlight = 16
 	s := newSink(t, cfg)
 	ctx := testCtx(t)
-	res := newResults()
+	res := sinktest.NewResults()
 	const n = 100
 	for i := range n {
-		m := message(location("a"+itoa(i), int64(i)), i)
-		if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+		m := sinktest.Message(sinktest.Location("a"+itoa(i), int64(i)), i)
+		if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 			t.Fatalf("Send %d: %v", i, err)
 		}
 	}
-	res.wait(t, ctx, n)
-	res.check(t, n)
+	res.Wait(t, ctx, n)
+	res.Check(t, n)
 	for i := range n {
-		m := message(location("a"+itoa(i), int64(i)), i)
-		if got, _ := res.get(m.EventID); got.Outcome != sinks.Delivered || got.Attempts != 1 {
+		m := sinktest.Message(sinktest.Location("a"+itoa(i), int64(i)), i)
+		if got, _ := res.Get(m.EventID); got.Outcome != sinks.Delivered || got.Attempts != 1 {
 			t.Fatalf("%s: result %+v", m.EventID, got)
 		}
 	}
@@ -553,7 +554,7 @@ func TestExactlyOneDoneUnderConcurrentClose(t *testing.T) {
 				default:
 				}
 				var once atomic.Bool
-				m := message(location("a", int64(i)), g*1_000_000+i)
+				m := sinktest.Message(sinktest.Location("a", int64(i)), g*1_000_000+i)
 				err := s.Send(ctx, m, func(sinks.Result) {
 					if once.Swap(true) {
 						dupes.Add(1)
@@ -653,7 +654,7 @@ func TestSendRejectsBadInput(t *testing.T) {
 	if err := s.Send(context.Background(), &sinks.Message{}, func(sinks.Result) {}); err == nil {
 		t.Fatal("Send without object succeeded")
 	}
-	if err := s.Send(context.Background(), message(location("a", 1), 1), nil); err == nil {
+	if err := s.Send(context.Background(), sinktest.Message(sinktest.Location("a", 1), 1), nil); err == nil {
 		t.Fatal("Send without done succeeded")
 	}
 }

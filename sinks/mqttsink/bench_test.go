@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/telebridge/telebridge/internal/sinktest"
 	"github.com/telebridge/telebridge/internal/testkit"
 	"github.com/telebridge/telebridge/sinks"
 )
@@ -29,7 +30,7 @@ func BenchmarkPublish(b *testing.B) {
 			}
 			msgs := make([]*sinks.Message, 1024)
 			for i := range msgs {
-				msgs[i] = message(location("4562ee9b-6a56-4cb6-93e6-527c9737a642", int64(i+1)), i)
+				msgs[i] = sinktest.Message(sinktest.Location("4562ee9b-6a56-4cb6-93e6-527c9737a642", int64(i+1)), i)
 			}
 			var wg sync.WaitGroup
 			var failed sync.Once

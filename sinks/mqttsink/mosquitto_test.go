@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telebridge/telebridge/internal/sinktest"
 	"github.com/telebridge/telebridge/schemas"
 	"github.com/telebridge/telebridge/sinks"
 )
@@ -224,21 +225,21 @@ func TestMosquittoObjectSync(t *testing.T) {
 				EventIDField: "eventId",
 				Retry:        sinks.RetryPolicy{MaxAttempts: 3, InitialBackoff: 10 * time.Millisecond},
 			})
-			res := newResults()
+			res := sinktest.NewResults()
 			var objs []schemas.Object
-			objs = append(objs, sampleObjects("asset-1", 100)...)
-			objs = append(objs, sampleObjects("asset/2+#", 200)...)
+			objs = append(objs, sinktest.SampleObjects("asset-1", 100)...)
+			objs = append(objs, sinktest.SampleObjects("asset/2+#", 200)...)
 			want := map[string]schemas.Object{}
 			for i, o := range objs {
-				msg := message(o, i)
+				msg := sinktest.Message(o, i)
 				want[msg.EventID] = o
-				if err := s.Send(ctx, msg, res.done(msg.EventID)); err != nil {
+				if err := s.Send(ctx, msg, res.Done(msg.EventID)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			res.wait(t, ctx, len(objs))
+			res.Wait(t, ctx, len(objs))
 			for id := range want {
-				if r, _ := res.get(id); r.Outcome != sinks.Delivered {
+				if r, _ := res.Get(id); r.Outcome != sinks.Delivered {
 					t.Fatalf("eventId %s: %s", id, show(r))
 				}
 			}
@@ -295,13 +296,13 @@ func TestMosquittoErrors(t *testing.T) {
 		ctx := testCtx(t)
 		s := newSink(t, Config{Name: "acl", Brokers: plain, Username: m.user, Password: m.password, Topic: "denied/{type}",
 			Retry: sinks.RetryPolicy{MaxAttempts: 2, InitialBackoff: 10 * time.Millisecond}})
-		res := newResults()
-		msg := message(location("a", 1), 1)
-		if err := s.Send(ctx, msg, res.done(msg.EventID)); err != nil {
+		res := sinktest.NewResults()
+		msg := sinktest.Message(sinktest.Location("a", 1), 1)
+		if err := s.Send(ctx, msg, res.Done(msg.EventID)); err != nil {
 			t.Fatal(err)
 		}
-		res.wait(t, ctx, 1)
-		if r, _ := res.get(msg.EventID); r.Outcome != sinks.Failed || !strings.Contains(r.Err.Error(), "PUBACK reason code 0x87 (Not authorized)") {
+		res.Wait(t, ctx, 1)
+		if r, _ := res.Get(msg.EventID); r.Outcome != sinks.Failed || !strings.Contains(r.Err.Error(), "PUBACK reason code 0x87 (Not authorized)") {
 			t.Fatalf("%s", show(r))
 		}
 	})
@@ -311,15 +312,15 @@ func TestMosquittoErrors(t *testing.T) {
 		if err := s.AwaitConnection(ctx); err != nil {
 			t.Fatal(err)
 		}
-		res := newResults()
-		big := sampleObjects("a", 1)[3].(*schemas.ReeferData)
+		res := sinktest.NewResults()
+		big := sinktest.SampleObjects("a", 1)[3].(*schemas.ReeferData)
 		big.Data = map[string]any{"blob": strings.Repeat("x", 70000)}
-		msg := message(big, 1)
-		if err := s.Send(ctx, msg, res.done(msg.EventID)); err != nil {
+		msg := sinktest.Message(big, 1)
+		if err := s.Send(ctx, msg, res.Done(msg.EventID)); err != nil {
 			t.Fatal(err)
 		}
-		res.wait(t, ctx, 1)
-		if r, _ := res.get(msg.EventID); r.Outcome != sinks.Failed || !strings.Contains(r.Err.Error(), "maximum packet size of 65536") {
+		res.Wait(t, ctx, 1)
+		if r, _ := res.Get(msg.EventID); r.Outcome != sinks.Failed || !strings.Contains(r.Err.Error(), "maximum packet size of 65536") {
 			t.Fatalf("%s", show(r))
 		}
 	})
@@ -355,19 +356,19 @@ func TestMosquittoOrder(t *testing.T) {
 				MaxInFlight: 1000,
 				Retry:       sinks.RetryPolicy{MaxAttempts: 3, InitialBackoff: 10 * time.Millisecond},
 			})
-			res := newResults()
+			res := sinktest.NewResults()
 			const n = 900
 			want := make([]string, 0, n)
 			for i := range n {
-				msg := message(location(fmt.Sprintf("asset-%d", i%5), int64(i+1)), i)
+				msg := sinktest.Message(sinktest.Location(fmt.Sprintf("asset-%d", i%5), int64(i+1)), i)
 				want = append(want, msg.EventID)
-				if err := s.Send(ctx, msg, res.done(msg.EventID)); err != nil {
+				if err := s.Send(ctx, msg, res.Done(msg.EventID)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			res.wait(t, ctx, n)
+			res.Wait(t, ctx, n)
 			for i, id := range want {
-				if r, _ := res.get(id); r.Outcome != sinks.Delivered || r.Attempts != 1 {
+				if r, _ := res.Get(id); r.Outcome != sinks.Delivered || r.Attempts != 1 {
 					t.Fatalf("message %d: %s", i, show(r))
 				}
 			}

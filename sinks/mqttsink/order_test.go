@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/telebridge/telebridge/internal/sinktest"
 	"github.com/telebridge/telebridge/internal/testkit"
 	"github.com/telebridge/telebridge/schemas"
 	"github.com/telebridge/telebridge/sinks"
@@ -34,28 +35,28 @@ func TestOrderedDelivery(t *testing.T) {
 			cfg.QoS = qosPtr(tc.qos)
 			cfg.TypeQoS = tc.byTyp
 			cfg.MaxInFlight = 5000
-			obs := newAttempts()
+			obs := sinktest.NewAttempts()
 			cfg.Observer = obs
 			s := newSink(t, cfg)
-			res := newResults()
+			res := sinktest.NewResults()
 			const n = 3000
 			want := make([]string, 0, n)
 			for i := range n {
-				objs := sampleObjects(fmt.Sprintf("asset-%d", i%7), int64(i+1))
+				objs := sinktest.SampleObjects(fmt.Sprintf("asset-%d", i%7), int64(i+1))
 				o := objs[i%len(objs)]
 				if tc.byTyp == nil {
 					o = objs[1+i%(len(objs)-1)] // no assets: every message at tc.qos
 				}
-				m := message(o, i)
+				m := sinktest.Message(o, i)
 				want = append(want, m.EventID)
-				if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+				if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 					t.Fatalf("Send %d: %v", i, err)
 				}
 			}
-			res.wait(t, ctx, n)
-			res.check(t, n)
+			res.Wait(t, ctx, n)
+			res.Check(t, n)
 			for i, id := range want {
-				if r, _ := res.get(id); r.Outcome != sinks.Delivered || r.Attempts != 1 {
+				if r, _ := res.Get(id); r.Outcome != sinks.Delivered || r.Attempts != 1 {
 					t.Fatalf("message %d: %s, want delivered at the first attempt", i, show(r))
 				}
 			}
@@ -71,7 +72,7 @@ func TestOrderedDelivery(t *testing.T) {
 					t.Fatalf("message %d received out of order: eventId %s, want %s (Send order)", i, m.User[PropEventID], want[i])
 				}
 			}
-			if as := obs.byEvent(); len(as) != n {
+			if as := obs.ByEvent(); len(as) != n {
 				t.Fatalf("attempts for %d eventIds, want %d", len(as), n)
 			}
 		})

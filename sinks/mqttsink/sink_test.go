@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/telebridge/telebridge/internal/sinktest"
 	"github.com/telebridge/telebridge/internal/testkit"
 	"github.com/telebridge/telebridge/schemas"
 	"github.com/telebridge/telebridge/sinks"
@@ -33,22 +34,22 @@ func TestQoSLevels(t *testing.T) {
 			cfg.Name = fmt.Sprintf("qos%d", qos)
 			cfg.QoS = qosPtr(qos)
 			cfg.EventIDField = "eventId"
-			obs := newAttempts()
+			obs := sinktest.NewAttempts()
 			cfg.Observer = obs
 			s := newSink(t, cfg)
 			if err := s.AwaitConnection(ctx); err != nil {
 				t.Fatal(err)
 			}
-			res := newResults()
-			objs := sampleObjects("asset-1", 42)
+			res := sinktest.NewResults()
+			objs := sinktest.SampleObjects("asset-1", 42)
 			for i, o := range objs {
-				m := message(o, i)
-				if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+				m := sinktest.Message(o, i)
+				if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 					t.Fatalf("Send: %v", err)
 				}
 			}
-			res.wait(t, ctx, len(objs))
-			res.check(t, len(objs))
+			res.Wait(t, ctx, len(objs))
+			res.Check(t, len(objs))
 			msgs, err := col.Wait(ctx, len(objs))
 			if err != nil {
 				t.Fatal(err)
@@ -58,8 +59,8 @@ func TestQoSLevels(t *testing.T) {
 				byEvent[m.User[PropEventID]] = m
 			}
 			for i, o := range objs {
-				m := message(o, i)
-				r, _ := res.get(m.EventID)
+				m := sinktest.Message(o, i)
+				r, _ := res.Get(m.EventID)
 				if r.Outcome != sinks.Delivered || r.Attempts != 1 || r.QoS != qos {
 					t.Errorf("%s: result %+v, want delivered at first attempt, QoS %d", o.ObjectType(), r, qos)
 				}
@@ -84,7 +85,7 @@ func TestQoSLevels(t *testing.T) {
 					t.Errorf("payload\n%s\nwant\n%s", got.Payload, want)
 				}
 			}
-			for id, as := range obs.byEvent() {
+			for id, as := range obs.ByEvent() {
 				if len(as) != 1 || as[0].Status != sinks.StatusDelivered || as[0].Kind != Kind || as[0].QoS != qos ||
 					as[0].Number != 1 || as[0].Topic == "" || as[0].AssetID != "asset-1" || len(as[0].Payload) == 0 {
 					t.Errorf("eventId %s: attempts %+v", id, as)
@@ -101,12 +102,12 @@ func TestNoEventIDInjection(t *testing.T) {
 	b := startBroker(t, testkit.MQTTOptions{})
 	col := collect(t, b, "plain/#")
 	s := newSink(t, baseConfig(b, "plain/{type}"))
-	res := newResults()
-	m := message(location("a1", 7), 1)
-	if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+	res := sinktest.NewResults()
+	m := sinktest.Message(sinktest.Location("a1", 7), 1)
+	if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 		t.Fatal(err)
 	}
-	res.wait(t, ctx, 1)
+	res.Wait(t, ctx, 1)
 	msgs, err := col.Wait(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -129,19 +130,19 @@ func TestPerTypeQoSAndTopic(t *testing.T) {
 	cfg.TypeQoS = map[schemas.Type]byte{schemas.TypeLocation: 2}
 	cfg.TypeTopics = map[schemas.Type]string{schemas.TypeLocation: "pt/loc/{assetId}"}
 	s := newSink(t, cfg)
-	res := newResults()
-	objs := []schemas.Object{location("a1", 1), sampleObjects("a1", 2)[2]}
+	res := sinktest.NewResults()
+	objs := []schemas.Object{sinktest.Location("a1", 1), sinktest.SampleObjects("a1", 2)[2]}
 	for i, o := range objs {
-		m := message(o, i)
-		if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+		m := sinktest.Message(o, i)
+		if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	res.wait(t, ctx, 2)
-	if r, _ := res.get(message(objs[0], 0).EventID); r.QoS != 2 || r.Topic != "pt/loc/a1" {
+	res.Wait(t, ctx, 2)
+	if r, _ := res.Get(sinktest.Message(objs[0], 0).EventID); r.QoS != 2 || r.Topic != "pt/loc/a1" {
 		t.Fatalf("location result %+v", show(r))
 	}
-	if r, _ := res.get(message(objs[1], 1).EventID); r.QoS != 0 || r.Topic != "pt/all" {
+	if r, _ := res.Get(sinktest.Message(objs[1], 1).EventID); r.QoS != 0 || r.Topic != "pt/all" {
 		t.Fatalf("sensordata result %+v", show(r))
 	}
 	if _, err := col.Wait(ctx, 2); err != nil {
@@ -157,20 +158,20 @@ func TestTopicTemplateEscaping(t *testing.T) {
 	b := startBroker(t, testkit.MQTTOptions{})
 	col := collect(t, b, "fleet/#")
 	cfg := baseConfig(b, "fleet/{ownerId}/{assetId}/{type}")
-	obs := newAttempts()
+	obs := sinktest.NewAttempts()
 	cfg.Observer = obs
 	s := newSink(t, cfg)
-	res := newResults()
+	res := sinktest.NewResults()
 
-	evil := location("a/b+c#d\x00e%f", 1)
+	evil := sinktest.Location("a/b+c#d\x00e%f", 1)
 	evil.OwnerID = "$owner"
-	m := message(evil, 1)
-	if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+	m := sinktest.Message(evil, 1)
+	if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 		t.Fatal(err)
 	}
-	res.wait(t, ctx, 1)
+	res.Wait(t, ctx, 1)
 	want := "fleet/%24owner/a%2Fb%2Bc%23d%00e%25f/location"
-	if r, _ := res.get(m.EventID); r.Outcome != sinks.Delivered || r.Topic != want {
+	if r, _ := res.Get(m.EventID); r.Outcome != sinks.Delivered || r.Topic != want {
 		t.Fatalf("result %+v, want delivered to %q", show(r), want)
 	}
 	msgs, err := col.Wait(ctx, 1)
@@ -185,12 +186,12 @@ func TestTopicTemplateEscaping(t *testing.T) {
 	cfg2 := baseConfig(b, "fleet/{data.vin}/{type}")
 	cfg2.Name = "missing"
 	s2 := newSink(t, cfg2)
-	m2 := message(sampleObjects("a1", 3)[5], 2)
-	if err := s2.Send(ctx, m2, res.done(m2.EventID)); err != nil {
+	m2 := sinktest.Message(sinktest.SampleObjects("a1", 3)[5], 2)
+	if err := s2.Send(ctx, m2, res.Done(m2.EventID)); err != nil {
 		t.Fatal(err)
 	}
-	res.wait(t, ctx, 1)
-	r, _ := res.get(m2.EventID)
+	res.Wait(t, ctx, 1)
+	r, _ := res.Get(m2.EventID)
 	if r.Outcome != sinks.Failed || !errors.Is(r.Err, ErrTopic) || !strings.Contains(r.Err.Error(), "{data.vin}") || r.Attempts != 1 {
 		t.Fatalf("result %+v (err %v), want Failed with ErrTopic naming {data.vin} after 1 attempt", show(r), r.Err)
 	}
@@ -275,13 +276,13 @@ func TestAuth(t *testing.T) {
 		cfg := baseConfig(b, "auth/ok")
 		cfg.Username, cfg.Password = "u1", "secret-pw"
 		s := newSink(t, cfg)
-		res := newResults()
-		m := message(location("a", 1), 1)
-		if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+		res := sinktest.NewResults()
+		m := sinktest.Message(sinktest.Location("a", 1), 1)
+		if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 			t.Fatal(err)
 		}
-		res.wait(t, ctx, 1)
-		if r, _ := res.get(m.EventID); r.Outcome != sinks.Delivered {
+		res.Wait(t, ctx, 1)
+		if r, _ := res.Get(m.EventID); r.Outcome != sinks.Delivered {
 			t.Fatalf("result %+v", show(r))
 		}
 	})
@@ -294,9 +295,9 @@ func TestAuth(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := newResults()
-		m := message(location("a", 1), 1)
-		if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+		res := sinktest.NewResults()
+		m := sinktest.Message(sinktest.Location("a", 1), 1)
+		if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 			t.Fatal(err)
 		}
 		for s.LastError() == nil && ctx.Err() == nil {
@@ -309,7 +310,7 @@ func TestAuth(t *testing.T) {
 		if strings.Contains(le.Error(), "wrong-password") {
 			t.Fatalf("LastError leaks the password: %v", le)
 		}
-		if _, done := res.get(m.EventID); done {
+		if _, done := res.Get(m.EventID); done {
 			t.Fatal("message finished while the broker refuses the connection")
 		}
 		cctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
@@ -317,8 +318,8 @@ func TestAuth(t *testing.T) {
 		if err := s.Close(cctx); err == nil {
 			t.Fatal("Close with an undelivered message returned nil")
 		}
-		res.check(t, 1)
-		if r, _ := res.get(m.EventID); r.Outcome != sinks.Aborted {
+		res.Check(t, 1)
+		if r, _ := res.Get(m.EventID); r.Outcome != sinks.Aborted {
 			t.Fatalf("result %+v, want Aborted", show(r))
 		}
 	})
@@ -341,13 +342,13 @@ func TestTLS(t *testing.T) {
 		t.Helper()
 		ctx := testCtx(t)
 		s := newSink(t, cfg)
-		res := newResults()
-		m := message(location("a", 1), 1)
-		if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+		res := sinktest.NewResults()
+		m := sinktest.Message(sinktest.Location("a", 1), 1)
+		if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 			t.Fatal(err)
 		}
-		res.wait(t, ctx, 1)
-		if r, _ := res.get(m.EventID); r.Outcome != sinks.Delivered {
+		res.Wait(t, ctx, 1)
+		if r, _ := res.Get(m.EventID); r.Outcome != sinks.Delivered {
 			t.Fatalf("result %+v", show(r))
 		}
 	}
@@ -420,20 +421,20 @@ func TestACLRefusal(t *testing.T) {
 			cfg := baseConfig(b, "denied/{type}")
 			cfg.Name = fmt.Sprintf("acl%d", qos)
 			cfg.QoS = qosPtr(qos)
-			obs := newAttempts()
+			obs := sinktest.NewAttempts()
 			cfg.Observer = obs
 			s := newSink(t, cfg)
-			res := newResults()
-			m := message(location("a", 1), 1)
-			if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+			res := sinktest.NewResults()
+			m := sinktest.Message(sinktest.Location("a", 1), 1)
+			if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 				t.Fatal(err)
 			}
-			res.wait(t, ctx, 1)
-			r, _ := res.get(m.EventID)
+			res.Wait(t, ctx, 1)
+			r, _ := res.Get(m.EventID)
 			if r.Outcome != sinks.Failed || r.Attempts != 3 || !strings.Contains(r.Err.Error(), "0x87 (Not authorized)") {
 				t.Fatalf("result %+v err %v, want Failed after 3 attempts naming 0x87", show(r), r.Err)
 			}
-			as := obs.byEvent()[m.EventID]
+			as := obs.ByEvent()[m.EventID]
 			if len(as) != 3 || as[0].Status != sinks.StatusRetrying || as[2].Status != sinks.StatusFailed || as[2].Number != 3 || !strings.Contains(as[0].Err, "0x87") {
 				t.Fatalf("attempts %+v", as)
 			}
@@ -451,23 +452,23 @@ func TestPayloadTooLarge(t *testing.T) {
 	if err := s.AwaitConnection(ctx); err != nil {
 		t.Fatal(err)
 	}
-	res := newResults()
-	big := sampleObjects("a", 1)[3].(*schemas.ReeferData)
+	res := sinktest.NewResults()
+	big := sinktest.SampleObjects("a", 1)[3].(*schemas.ReeferData)
 	big.Data = map[string]any{"blob": strings.Repeat("x", 4000)}
-	m := message(big, 1)
-	if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+	m := sinktest.Message(big, 1)
+	if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 		t.Fatal(err)
 	}
-	small := message(location("a", 2), 2)
-	if err := s.Send(ctx, small, res.done(small.EventID)); err != nil {
+	small := sinktest.Message(sinktest.Location("a", 2), 2)
+	if err := s.Send(ctx, small, res.Done(small.EventID)); err != nil {
 		t.Fatal(err)
 	}
-	res.wait(t, ctx, 2)
-	r, _ := res.get(m.EventID)
+	res.Wait(t, ctx, 2)
+	r, _ := res.Get(m.EventID)
 	if r.Outcome != sinks.Failed || !errors.Is(r.Err, ErrTooLarge) || !strings.Contains(r.Err.Error(), "maximum packet size of 1024") {
 		t.Fatalf("result %+v err %v", show(r), r.Err)
 	}
-	if r, _ := res.get(small.EventID); r.Outcome != sinks.Delivered {
+	if r, _ := res.Get(small.EventID); r.Outcome != sinks.Delivered {
 		t.Fatalf("small message %+v", show(r))
 	}
 	if _, err := col.Wait(ctx, 1); err != nil {
@@ -490,31 +491,31 @@ func TestBrokerRestart(t *testing.T) {
 			cfg.DeliveryTimeout = 2 * time.Second
 			cfg.Retry.MaxAttempts = 20
 			s := newSink(t, cfg)
-			res := newResults()
+			res := sinktest.NewResults()
 			const n = 400
 			sent := make(chan struct{})
 			go func() {
 				defer close(sent)
 				for i := range n {
-					m := message(location("a", int64(i+1)), i)
-					if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+					m := sinktest.Message(sinktest.Location("a", int64(i+1)), i)
+					if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 						t.Errorf("Send %d: %v", i, err)
 						return
 					}
 				}
 			}()
-			res.wait(t, ctx, n/4)
+			res.Wait(t, ctx, n/4)
 			b.Stop()
 			time.Sleep(300 * time.Millisecond) // Send blocks meanwhile: in-flight cap reached
 			if err := b.Start(); err != nil {
 				t.Fatal(err)
 			}
 			<-sent
-			res.wait(t, ctx, n-n/4)
-			res.check(t, n)
+			res.Wait(t, ctx, n-n/4)
+			res.Check(t, n)
 			for i := range n {
-				id := message(location("a", 1), i).EventID
-				if r, _ := res.get(id); r.Outcome != sinks.Delivered {
+				id := sinktest.Message(sinktest.Location("a", 1), i).EventID
+				if r, _ := res.Get(id); r.Outcome != sinks.Delivered {
 					t.Fatalf("message %d: %+v", i, show(r))
 				}
 			}
@@ -527,7 +528,7 @@ func TestBrokerRestart(t *testing.T) {
 			}
 			missing := 0
 			for i := range n {
-				if seen[message(location("a", 1), i).EventID] == 0 {
+				if seen[sinktest.Message(sinktest.Location("a", 1), i).EventID] == 0 {
 					missing++
 				}
 			}
@@ -556,18 +557,18 @@ func TestCloseAbortsWaiting(t *testing.T) {
 	for ok, _ := s.Connected(); ok && ctx.Err() == nil; ok, _ = s.Connected() {
 		time.Sleep(5 * time.Millisecond)
 	}
-	res := newResults()
+	res := sinktest.NewResults()
 	for i := range 2 {
-		m := message(location("a", int64(i+1)), i)
-		if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+		m := sinktest.Message(sinktest.Location("a", int64(i+1)), i)
+		if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// The in-flight cap is reached: Send blocks until its context ends.
 	sctx, scancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer scancel()
-	m3 := message(location("a", 3), 3)
-	if err := s.Send(sctx, m3, res.done(m3.EventID)); !errors.Is(err, context.DeadlineExceeded) {
+	m3 := sinktest.Message(sinktest.Location("a", 3), 3)
+	if err := s.Send(sctx, m3, res.Done(m3.EventID)); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Send at the cap = %v, want context.DeadlineExceeded", err)
 	}
 	cctx, ccancel := context.WithTimeout(ctx, 100*time.Millisecond)
@@ -575,8 +576,8 @@ func TestCloseAbortsWaiting(t *testing.T) {
 	if err := s.Close(cctx); err == nil || !strings.Contains(err.Error(), "aborted") {
 		t.Fatalf("Close = %v", err)
 	}
-	res.check(t, 2)
-	if err := s.Send(ctx, m3, res.done(m3.EventID)); !errors.Is(err, ErrClosed) {
+	res.Check(t, 2)
+	if err := s.Send(ctx, m3, res.Done(m3.EventID)); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Send after Close = %v", err)
 	}
 }
@@ -604,13 +605,13 @@ func TestFailover(t *testing.T) {
 	cfg := baseConfig(up, "fo/x")
 	cfg.Brokers = []string{down.URL(), up.URL()}
 	s := newSink(t, cfg)
-	res := newResults()
-	m := message(location("a", 1), 1)
-	if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+	res := sinktest.NewResults()
+	m := sinktest.Message(sinktest.Location("a", 1), 1)
+	if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 		t.Fatal(err)
 	}
-	res.wait(t, ctx, 1)
-	if r, _ := res.get(m.EventID); r.Outcome != sinks.Delivered {
+	res.Wait(t, ctx, 1)
+	if r, _ := res.Get(m.EventID); r.Outcome != sinks.Delivered {
 		t.Fatalf("result %+v", show(r))
 	}
 }
@@ -642,13 +643,13 @@ func TestWebSocket(t *testing.T) {
 			cfg.QoS = qosPtr(2)
 			cfg.TLS.CAFile = files.CA
 			s := newSink(t, cfg)
-			res := newResults()
-			m := message(location("a", 1), 1)
-			if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+			res := sinktest.NewResults()
+			m := sinktest.Message(sinktest.Location("a", 1), 1)
+			if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 				t.Fatal(err)
 			}
-			res.wait(t, ctx, 1)
-			if r, _ := res.get(m.EventID); r.Outcome != sinks.Delivered {
+			res.Wait(t, ctx, 1)
+			if r, _ := res.Get(m.EventID); r.Outcome != sinks.Delivered {
 				t.Fatalf("%s", show(r))
 			}
 			if _, err := col.Wait(ctx, 1); err != nil {
@@ -672,18 +673,18 @@ func TestConnectionDropResumesSession(t *testing.T) {
 			cfg.QoS = qosPtr(qos)
 			cfg.MaxInFlight = 50
 			cfg.Retry.MaxAttempts = 10
-			obs := newAttempts()
+			obs := sinktest.NewAttempts()
 			cfg.Observer = obs
 			core, logs := observer.New(zap.InfoLevel)
 			cfg.Logger = zap.New(core)
 			col := collect(t, b, "drop/#")
 			s := newSink(t, cfg)
-			res := newResults()
+			res := sinktest.NewResults()
 			const n = 600
 			go func() {
 				for i := range n {
-					m := message(location("a", int64(i+1)), i)
-					if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+					m := sinktest.Message(sinktest.Location("a", int64(i+1)), i)
+					if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 						t.Errorf("Send %d: %v", i, err)
 						return
 					}
@@ -691,14 +692,14 @@ func TestConnectionDropResumesSession(t *testing.T) {
 			}()
 			dropped := 0
 			for range 3 {
-				res.wait(t, ctx, n/6)
+				res.Wait(t, ctx, n/6)
 				dropped += b.DropConnections()
 			}
 			if dropped == 0 {
 				t.Fatal("no connection was dropped")
 			}
-			res.wait(t, ctx, n-3*(n/6))
-			res.check(t, n)
+			res.Wait(t, ctx, n-3*(n/6))
+			res.Check(t, n)
 			resumed := 0
 			for _, e := range logs.FilterMessage("connected to MQTT broker").All() {
 				if e.ContextMap()["session_present"] == true {
@@ -710,8 +711,8 @@ func TestConnectionDropResumesSession(t *testing.T) {
 			}
 			accepted := b.Accepted()
 			for i := range n {
-				id := message(location("a", 1), i).EventID
-				r, _ := res.get(id)
+				id := sinktest.Message(sinktest.Location("a", 1), i).EventID
+				r, _ := res.Get(id)
 				if r.Outcome != sinks.Delivered {
 					t.Fatalf("message %d: %s", i, show(r))
 				}
@@ -721,7 +722,7 @@ func TestConnectionDropResumesSession(t *testing.T) {
 				// 0x91 (Packet Identifier in use) or 0x92 (Packet
 				// Identifier not found), which the sink takes as a failure
 				// and publishes again (a duplicate, not a loss).
-				for _, a := range obs.byEvent()[id] {
+				for _, a := range obs.ByEvent()[id] {
 					if a.Status != sinks.StatusDelivered && !(qos == 2 && (strings.Contains(a.Err, "0x91") || strings.Contains(a.Err, "0x92"))) {
 						t.Fatalf("message %d: attempt %d failed: %s (want retransmission within the session)", i, a.Number, a.Err)
 					}
@@ -741,7 +742,7 @@ func TestConnectionDropResumesSession(t *testing.T) {
 				// drops.
 				seen := map[string]int{}
 				for i := range n {
-					seen[message(location("a", 1), i).EventID] = i
+					seen[sinktest.Message(sinktest.Location("a", 1), i).EventID] = i
 				}
 				first := map[string]bool{}
 				last, descents := -1, 0

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telebridge/telebridge/internal/sinktest"
 	"github.com/telebridge/telebridge/internal/testkit"
 	"github.com/telebridge/telebridge/sinks"
 )
@@ -119,19 +120,19 @@ func TestDeliveryTimeout(t *testing.T) {
 	cfg.Brokers = []string{"mqtt://" + d.ln.Addr().String()}
 	cfg.DeliveryTimeout = 300 * time.Millisecond
 	cfg.Retry = sinks.RetryPolicy{MaxAttempts: 10, InitialBackoff: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}
-	obs := newAttempts()
+	obs := sinktest.NewAttempts()
 	cfg.Observer = obs
 	s := newSink(t, cfg)
-	res := newResults()
+	res := sinktest.NewResults()
 	const n = 5
 	for i := range n {
-		m := message(location("a", int64(i+1)), i)
-		if err := s.Send(ctx, m, res.done(m.EventID)); err != nil {
+		m := sinktest.Message(sinktest.Location("a", int64(i+1)), i)
+		if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	obs.waitStatus(t, ctx, sinks.StatusRetrying, n)
-	for id, as := range obs.byEvent() {
+	obs.WaitStatus(t, ctx, sinks.StatusRetrying, n)
+	for id, as := range obs.ByEvent() {
 		if !strings.Contains(as[0].Err, "no PUBACK") || !strings.Contains(as[0].Err, "delivery timeout of 300ms") {
 			t.Fatalf("eventId %s: attempt error %q, want the delivery timeout named", id, as[0].Err)
 		}
@@ -140,10 +141,10 @@ func TestDeliveryTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.dropAck.Store(false)
-	res.wait(t, ctx, n)
-	res.check(t, n)
+	res.Wait(t, ctx, n)
+	res.Check(t, n)
 	for i := range n {
-		r, _ := res.get(message(location("a", 1), i).EventID)
+		r, _ := res.Get(sinktest.Message(sinktest.Location("a", 1), i).EventID)
 		if r.Outcome != sinks.Delivered || r.Attempts < 2 {
 			t.Fatalf("message %d: %s, want delivered after a timed-out attempt", i, show(r))
 		}
@@ -152,16 +153,16 @@ func TestDeliveryTimeout(t *testing.T) {
 		t.Fatalf("the relay dropped %d PUBACKs, want at least %d", d.dropped.Load(), n)
 	}
 	// The sink keeps working normally afterwards.
-	res2 := newResults()
+	res2 := sinktest.NewResults()
 	for i := n; i < 2*n; i++ {
-		m := message(location("a", int64(i+1)), i)
-		if err := s.Send(ctx, m, res2.done(m.EventID)); err != nil {
+		m := sinktest.Message(sinktest.Location("a", int64(i+1)), i)
+		if err := s.Send(ctx, m, res2.Done(m.EventID)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	res2.wait(t, ctx, n)
+	res2.Wait(t, ctx, n)
 	for i := n; i < 2*n; i++ {
-		if r, _ := res2.get(message(location("a", 1), i).EventID); r.Outcome != sinks.Delivered || r.Attempts != 1 {
+		if r, _ := res2.Get(sinktest.Message(sinktest.Location("a", 1), i).EventID); r.Outcome != sinks.Delivered || r.Attempts != 1 {
 			t.Fatalf("message %d: %s", i, show(r))
 		}
 	}
