@@ -264,19 +264,7 @@ func (v *validator) mqttSink(p string, s *Sink) {
 			v.add(tp, "%v; restrict types or set topic_by_type.%s", err, t)
 		}
 	}
-	if s.EventID.Field == "" || !identifier(s.EventID.Field) {
-		v.add(p+".event_id.field", "invalid field name %s: want an identifier such as eventId", v.show(p+".event_id.field", s.EventID.Field))
-	}
-	r := s.Retry
-	if r.MaxAttempts < 1 {
-		v.add(p+".retry.max_attempts", "must be at least 1 (1 means no retry)")
-	}
-	v.positive(p+".retry.initial_backoff", int64(r.InitialBackoff), "a duration above 0, e.g. 200ms")
-	v.positive(p+".retry.max_backoff", int64(r.MaxBackoff), "a duration above 0, e.g. 30s")
-	if r.InitialBackoff > 0 && r.MaxBackoff > 0 && r.MaxBackoff < r.InitialBackoff {
-		v.add(p+".retry.max_backoff", "must not be below initial_backoff (%s)", r.InitialBackoff)
-	}
-	v.positive(p+".delivery_timeout", int64(s.DeliveryTimeout), "a duration above 0, e.g. 30s")
+	v.sinkDelivery(p, s)
 	v.positive(p+".max_in_flight", int64(s.MaxInFlight), "an integer above 0 (messages awaiting acknowledgement)")
 	v.positive(p+".session_expiry", int64(m.SessionExpiry), "a duration of at least 1s, e.g. 1h (how long the broker keeps unacknowledged QoS 1/2 messages)")
 	v.positive(p+".keep_alive", int64(m.KeepAlive), "a duration of at least 1s, e.g. 30s")
@@ -336,13 +324,8 @@ func (r *redactor) mqttSink(p string, s *Sink) *yaml.Node {
 		"qos_by_type", qbt,
 		"retain", r.flag(p+".retain", m.Retain),
 		"types", r.list(p+".types", s.Types),
-		"event_id", mapping(
-			"inject", r.flag(p+".event_id.inject", s.EventID.Inject),
-			"field", r.str(p+".event_id.field", s.EventID.Field)),
-		"retry", mapping(
-			"max_attempts", r.num(p+".retry.max_attempts", s.Retry.MaxAttempts),
-			"initial_backoff", r.dur(p+".retry.initial_backoff", s.Retry.InitialBackoff),
-			"max_backoff", r.dur(p+".retry.max_backoff", s.Retry.MaxBackoff)),
+		"event_id", r.eventID(p, s),
+		"retry", r.retry(p, s),
 		"delivery_timeout", r.dur(p+".delivery_timeout", s.DeliveryTimeout),
 		"session_expiry", r.dur(p+".session_expiry", m.SessionExpiry),
 		"keep_alive", r.dur(p+".keep_alive", m.KeepAlive),

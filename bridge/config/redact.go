@@ -337,14 +337,24 @@ func (r *redactor) sink(p string, s *Sink) *yaml.Node {
 		"key", r.opt(p+".key", s.Key),
 		"acks", r.str(p+".acks", s.Acks),
 		"types", r.list(p+".types", s.Types),
-		"event_id", mapping(
-			"inject", r.flag(p+".event_id.inject", s.EventID.Inject),
-			"field", r.str(p+".event_id.field", s.EventID.Field)),
-		"retry", mapping(
-			"max_attempts", r.num(p+".retry.max_attempts", s.Retry.MaxAttempts),
-			"initial_backoff", r.dur(p+".retry.initial_backoff", s.Retry.InitialBackoff),
-			"max_backoff", r.dur(p+".retry.max_backoff", s.Retry.MaxBackoff)),
+		"event_id", r.eventID(p, s),
+		"retry", r.retry(p, s),
 		"delivery_timeout", r.dur(p+".delivery_timeout", s.DeliveryTimeout),
 		"compression", r.str(p+".compression", s.Compression),
 		"max_in_flight", r.num(p+".max_in_flight", s.MaxInFlight))
+}
+
+// eventID prints a sink's event_id block.
+func (r *redactor) eventID(p string, s *Sink) *yaml.Node {
+	return mapping(
+		"inject", r.flag(p+".event_id.inject", s.EventID.Inject),
+		"field", r.str(p+".event_id.field", s.EventID.Field))
+}
+
+// retry prints a sink's retry block.
+func (r *redactor) retry(p string, s *Sink) *yaml.Node {
+	return mapping(
+		"max_attempts", r.num(p+".retry.max_attempts", s.Retry.MaxAttempts),
+		"initial_backoff", r.dur(p+".retry.initial_backoff", s.Retry.InitialBackoff),
+		"max_backoff", r.dur(p+".retry.max_backoff", s.Retry.MaxBackoff))
 }

@@ -586,19 +586,7 @@ func (v *validator) kafkaSink(p string, s *Sink) {
 		v.add(p+".key", "invalid payload field path %s: want dotted identifiers such as assetId or data.vin", v.show(p+".key", s.Key))
 	}
 	v.enum(p+".acks", s.Acks, []string{"all", "1", "0"})
-	if s.EventID.Field == "" || !identifier(s.EventID.Field) {
-		v.add(p+".event_id.field", "invalid field name %s: want an identifier such as eventId", v.show(p+".event_id.field", s.EventID.Field))
-	}
-	r := s.Retry
-	if r.MaxAttempts < 1 {
-		v.add(p+".retry.max_attempts", "must be at least 1 (1 means no retry)")
-	}
-	v.positive(p+".retry.initial_backoff", int64(r.InitialBackoff), "a duration above 0, e.g. 200ms")
-	v.positive(p+".retry.max_backoff", int64(r.MaxBackoff), "a duration above 0, e.g. 30s")
-	if r.InitialBackoff > 0 && r.MaxBackoff > 0 && r.MaxBackoff < r.InitialBackoff {
-		v.add(p+".retry.max_backoff", "must not be below initial_backoff (%s)", r.InitialBackoff)
-	}
-	v.positive(p+".delivery_timeout", int64(s.DeliveryTimeout), "a duration above 0, e.g. 30s")
+	v.sinkDelivery(p, s)
 	v.enum(p+".compression", s.Compression, []string{"none", "gzip", "snappy", "lz4", "zstd"})
 	v.positive(p+".max_in_flight", int64(s.MaxInFlight), "an integer above 0 (messages awaiting acknowledgement)")
 }
@@ -679,4 +667,22 @@ func (v *validator) loops() {
 			v.add("dead_letter.topic", "is consumed by sources[%d] on the same cluster: dead letters would be consumed again", j)
 		}
 	}
+}
+
+// sinkDelivery checks the keys every sink type shares: event_id.field,
+// retry and delivery_timeout.
+func (v *validator) sinkDelivery(p string, s *Sink) {
+	if s.EventID.Field == "" || !identifier(s.EventID.Field) {
+		v.add(p+".event_id.field", "invalid field name %s: want an identifier such as eventId", v.show(p+".event_id.field", s.EventID.Field))
+	}
+	r := s.Retry
+	if r.MaxAttempts < 1 {
+		v.add(p+".retry.max_attempts", "must be at least 1 (1 means no retry)")
+	}
+	v.positive(p+".retry.initial_backoff", int64(r.InitialBackoff), "a duration above 0, e.g. 200ms")
+	v.positive(p+".retry.max_backoff", int64(r.MaxBackoff), "a duration above 0, e.g. 30s")
+	if r.InitialBackoff > 0 && r.MaxBackoff > 0 && r.MaxBackoff < r.InitialBackoff {
+		v.add(p+".retry.max_backoff", "must not be below initial_backoff (%s)", r.InitialBackoff)
+	}
+	v.positive(p+".delivery_timeout", int64(s.DeliveryTimeout), "a duration above 0, e.g. 30s")
 }
