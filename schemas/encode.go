@@ -17,6 +17,15 @@ const maxDataDepth = 1000
 
 const hexDigits = "0123456789abcdef"
 
+// asciiSafe marks with '1' the ASCII bytes a JSON string holds as they are
+// (encoding/json's safe set: control characters, '"', '\\' and the HTML
+// characters '<', '>' and '&' are escaped). A constant string, so the table
+// is immutable.
+const asciiSafe = "00000000000000000000000000000000" + // 0x00-0x1f
+	"11011101111111111111111111110101" + // 0x20-0x3f
+	"11111111111111111111111111110111" + // 0x40-0x5f
+	"11111111111111111111111111111111" // 0x60-0x7f
+
 // appendString appends s as a JSON string exactly as encoding/json does with
 // its default HTML escaping: '"', '\\', control characters, '<', '>', '&',
 // U+2028 and U+2029 are escaped, and invalid UTF-8 bytes become \ufffd.
@@ -26,7 +35,7 @@ func appendString(dst []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		b := s[i]
 		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+			if asciiSafe[b] == '1' {
 				i++
 				continue
 			}
