@@ -19,11 +19,19 @@ type Target struct {
 	File string
 	// Candidate is the parsed candidate, used to map findings to lines.
 	Candidate *Schema
-	// Report is the level check; nil when New or Err is set.
+	// Report is the level check; nil when New, Deleted or Err is set.
 	Report *Report
 	// New means there was no earlier version to compare with (a file new
 	// at the git ref, a subject without versions).
 	New bool
+	// Deleted means the schema exists at the git ref but not in the
+	// working tree (deleted or renamed away): consumers that still use it
+	// lose it. Name is then "REF:path" and File the path in the working
+	// tree where the schema was. A deleted schema is a failure of the run
+	// (like an incompatible one) unless DeletionAllowed is set, in which
+	// case it is reported but does not fail the run.
+	Deleted         bool
+	DeletionAllowed bool
 	// Err is a problem that prevented the check: a schema that does not
 	// parse, a registry that cannot be reached. ErrFile names the file the
 	// error is about when it is not File (for example an older version).
@@ -31,18 +39,41 @@ type Target struct {
 	ErrFile string
 }
 
-// Status is the outcome of a target: "compatible", "incompatible", "new"
-// or "error".
+// Status is the outcome of a target: "compatible", "incompatible", "new",
+// "deleted" (whether allowed or not; see Failed) or "error".
 func (t *Target) Status() string {
 	switch {
 	case t.Err != nil:
 		return "error"
 	case t.New:
 		return "new"
+	case t.Deleted:
+		return "deleted"
 	case t.Report != nil && !t.Report.Compatible:
 		return "incompatible"
 	}
 	return "compatible"
+}
+
+// Failed reports whether the target fails the run: it is incompatible, or
+// deleted without DeletionAllowed. Targets that could not be checked
+// (status "error") are not counted here; they are a failure of their own.
+func (t *Target) Failed() bool {
+	switch t.Status() {
+	case "incompatible":
+		return true
+	case "deleted":
+		return !t.DeletionAllowed
+	}
+	return false
+}
+
+// deletedText describes a deleted target for people.
+func (t *Target) deletedText() string {
+	if t.DeletionAllowed {
+		return fmt.Sprintf("deleted: the schema is gone from the working tree (%s); allowed, not a failure", t.File)
+	}
+	return fmt.Sprintf("DELETED: the schema is gone from the working tree (%s), a breaking change for the consumers that still use it", t.File)
 }
 
 // position maps a candidate pointer to line and column, or 0, 0.
@@ -76,10 +107,11 @@ func directionText(d Direction) string {
 }
 
 // WriteText renders targets for people, one line per target and one per
-// finding, with file:line:column where known.
+// finding, with file:line:column where known. A deleted schema is one line
+// naming it as REF:path. The last line sums the run up.
 func WriteText(w io.Writer, targets []Target) error {
 	var b strings.Builder
-	bad, failed := 0, 0
+	bad, failed, gone, allowed := 0, 0, 0, 0
 	for i := range targets {
 		t := &targets[i]
 		switch t.Status() {
@@ -94,6 +126,14 @@ func WriteText(w io.Writer, targets []Target) error {
 			continue
 		case "new":
 			fmt.Fprintf(&b, "%s: new schema, no earlier version to compare with\n", t.Name)
+			continue
+		case "deleted":
+			if t.DeletionAllowed {
+				allowed++
+			} else {
+				gone++
+			}
+			fmt.Fprintf(&b, "%s: %s\n", t.Name, t.deletedText())
 			continue
 		}
 		rep := t.Report
@@ -134,11 +174,23 @@ func WriteText(w io.Writer, targets []Target) error {
 			}
 		}
 	}
+	allowedText := ""
+	if allowed > 0 {
+		allowedText = fmt.Sprintf(", %d deleted (allowed)", allowed)
+	}
+	goneText := allowedText
+	if gone > 0 {
+		goneText = fmt.Sprintf(", %d deleted%s", gone, allowedText)
+	}
 	switch {
 	case failed > 0:
-		fmt.Fprintf(&b, "%d of %d schema(s) could not be checked, %d incompatible\n", failed, len(targets), bad)
+		fmt.Fprintf(&b, "%d of %d schema(s) could not be checked, %d incompatible%s\n", failed, len(targets), bad, goneText)
 	case bad > 0:
-		fmt.Fprintf(&b, "%d of %d schema(s) incompatible\n", bad, len(targets))
+		fmt.Fprintf(&b, "%d of %d schema(s) incompatible%s\n", bad, len(targets), goneText)
+	case gone > 0:
+		fmt.Fprintf(&b, "%d of %d schema(s) deleted%s\n", gone, len(targets), allowedText)
+	case allowed > 0:
+		fmt.Fprintf(&b, "all %d remaining schema(s) compatible%s\n", len(targets)-allowed, allowedText)
 	default:
 		fmt.Fprintf(&b, "all %d schema(s) compatible\n", len(targets))
 	}
@@ -159,12 +211,15 @@ type jsonCheck struct {
 }
 
 type jsonTarget struct {
-	Name   string      `json:"name"`
-	File   string      `json:"file,omitempty"`
-	Status string      `json:"status"`
-	Level  Level       `json:"level,omitempty"`
-	Error  *jsonError  `json:"error,omitempty"`
-	Checks []jsonCheck `json:"checks,omitempty"`
+	Name   string `json:"name"`
+	File   string `json:"file,omitempty"`
+	Status string `json:"status"`
+	// DeletionAllowed is set on a deleted target that does not fail the
+	// run.
+	DeletionAllowed bool        `json:"deletionAllowed,omitempty"`
+	Level           Level       `json:"level,omitempty"`
+	Error           *jsonError  `json:"error,omitempty"`
+	Checks          []jsonCheck `json:"checks,omitempty"`
 }
 
 type jsonError struct {
@@ -176,13 +231,15 @@ type jsonError struct {
 
 // WriteJSON renders targets as one JSON document:
 //
-//	{"compatible": false, "targets": [{"name", "file", "status", "level",
+//	{"compatible": false, "targets": [{"name", "file", "status",
+//	  "deletionAllowed", "level",
 //	  "error": {"message", "file", "line", "column"},
 //	  "checks": [{"direction", "against", "incompatibilities": [{"type",
 //	  "location", "writerLocation", "message", "candidateLocation",
 //	  "line", "column"}]}]}]}
 //
-// compatible is true when every target is compatible or new.
+// status is one of Target.Status. compatible is true when every target is
+// compatible, new, or deleted with DeletionAllowed (deletionAllowed true).
 func WriteJSON(w io.Writer, targets []Target) error {
 	out := struct {
 		Compatible bool         `json:"compatible"`
@@ -190,8 +247,8 @@ func WriteJSON(w io.Writer, targets []Target) error {
 	}{Compatible: true, Targets: []jsonTarget{}}
 	for i := range targets {
 		t := &targets[i]
-		jt := jsonTarget{Name: t.Name, File: t.File, Status: t.Status()}
-		if jt.Status == "error" || jt.Status == "incompatible" {
+		jt := jsonTarget{Name: t.Name, File: t.File, Status: t.Status(), DeletionAllowed: t.Deleted && t.DeletionAllowed}
+		if jt.Status == "error" || t.Failed() {
 			out.Compatible = false
 		}
 		if t.Err != nil {
@@ -252,7 +309,9 @@ type junitProblem struct {
 // WriteJUnit renders targets as JUnit XML: one test suite per target, one
 // passing test case per compatible pairwise check, one failing test case
 // per incompatibility, an error test case for a target that could not be
-// checked and a skipped one for a new schema.
+// checked, a skipped one for a new schema, and for a deleted schema a
+// failing test case (type SCHEMA_DELETED), or a skipped one when the
+// deletion is allowed.
 func WriteJUnit(w io.Writer, targets []Target) error {
 	all := junitSuites{Name: "telebridge compat"}
 	for i := range targets {
@@ -275,6 +334,16 @@ func WriteJUnit(w io.Writer, targets []Target) error {
 		case "new":
 			s.Cases = append(s.Cases, junitCase{Name: "new schema", ClassName: class, File: t.File,
 				Skipped: &junitProblem{Message: "new schema, no earlier version to compare with"}})
+		case "deleted":
+			c := junitCase{Name: "schema not deleted", ClassName: class, File: t.File}
+			msg := t.Name + ": " + t.deletedText()
+			if t.DeletionAllowed {
+				c.Skipped = &junitProblem{Message: msg}
+			} else {
+				c.Failure = &junitProblem{Message: msg, Type: RuleDeleted, Text: msg}
+				s.Failures++
+			}
+			s.Cases = append(s.Cases, c)
 		default:
 			for _, c := range t.Report.Checks {
 				base := fmt.Sprintf("%s %s against %s", t.Report.Level, c.Direction, c.Against)
@@ -379,6 +448,10 @@ type sarifRegion struct {
 // checked (parse, fetch or git error).
 const RuleParseError = "SCHEMA_ERROR"
 
+// RuleDeleted is the SARIF rule id (and JUnit failure type) of a schema
+// that exists at the git ref but was deleted from the working tree.
+const RuleDeleted = "SCHEMA_DELETED"
+
 // ruleText describes a SARIF rule.
 func ruleText(id string) string {
 	switch id {
@@ -394,6 +467,8 @@ func ruleText(id string) string {
 		return "The reader enum lacks symbols of the writer enum and has no default"
 	case string(MissingUnionBranch):
 		return "The reader union has no branch for a type the writer may write"
+	case RuleDeleted:
+		return "The schema exists at the git ref but was deleted from the working tree"
 	}
 	return "The schema could not be checked (it does not parse, or could not be fetched)"
 }
@@ -401,10 +476,12 @@ func ruleText(id string) string {
 // WriteSARIF renders targets as a SARIF 2.1.0 log: one result per
 // incompatibility and per target that could not be checked, located at the
 // candidate file's line and column, so code-scanning tools (GitHub code
-// scanning, GitLab) annotate the schema file.
+// scanning, GitLab) annotate the schema file. A deleted schema is a
+// SCHEMA_DELETED result located at its path with no region, at level
+// "error", or "note" when the deletion is allowed.
 func WriteSARIF(w io.Writer, targets []Target) error {
 	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: "telebridge compat", InformationURI: "https://github.com/telebridge/telebridge"}}, Results: []sarifResult{}}
-	for _, id := range []string{string(ReaderFieldMissingDefault), string(TypeMismatch), string(NameMismatch), string(FixedSizeMismatch), string(MissingEnumSymbols), string(MissingUnionBranch), RuleParseError} {
+	for _, id := range []string{string(ReaderFieldMissingDefault), string(TypeMismatch), string(NameMismatch), string(FixedSizeMismatch), string(MissingEnumSymbols), string(MissingUnionBranch), RuleParseError, RuleDeleted} {
 		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{ID: id, ShortDescription: sarifMessage{Text: ruleText(id)}})
 	}
 	loc := func(file string, line, col int) []sarifLocation {
@@ -423,6 +500,15 @@ func WriteSARIF(w io.Writer, targets []Target) error {
 			file, l, c := t.errorPosition()
 			run.Results = append(run.Results, sarifResult{RuleID: RuleParseError, Level: "error",
 				Message: sarifMessage{Text: fmt.Sprintf("%s: %v", t.Name, t.Err)}, Locations: loc(file, l, c)})
+			continue
+		}
+		if t.Deleted {
+			level := "error"
+			if t.DeletionAllowed {
+				level = "note"
+			}
+			run.Results = append(run.Results, sarifResult{RuleID: RuleDeleted, Level: level,
+				Message: sarifMessage{Text: t.Name + ": " + t.deletedText()}, Locations: loc(t.File, 0, 0)})
 			continue
 		}
 		if t.Report == nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -176,5 +177,199 @@ func TestWriteSARIF(t *testing.T) {
 func TestWriteUnknownFormat(t *testing.T) {
 	if err := Write(&bytes.Buffer{}, "yaml", nil); err == nil || !strings.Contains(err.Error(), "sarif") {
 		t.Fatal(err)
+	}
+}
+
+func deletedTargets(t *testing.T) []Target {
+	t.Helper()
+	old := mustParse(t, cfSchema1)
+	good, err := CheckLevel(Backward, old, []Version{{Label: "v1", Schema: old}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []Target{
+		{Name: "good.avsc", File: "schemas/good.avsc", Candidate: old, Report: good},
+		{Name: "main:schemas/gone.avsc", File: "schemas/gone.avsc", Deleted: true},
+		{Name: "main:schemas/moved.avsc", File: "schemas/moved.avsc", Deleted: true, DeletionAllowed: true},
+	}
+}
+
+func TestReportDeletedStatus(t *testing.T) {
+	tg := deletedTargets(t)
+	for i, want := range []struct {
+		status string
+		failed bool
+	}{{"compatible", false}, {"deleted", true}, {"deleted", false}} {
+		if tg[i].Status() != want.status || tg[i].Failed() != want.failed {
+			t.Errorf("%s: status %q failed %v, want %q %v", tg[i].Name, tg[i].Status(), tg[i].Failed(), want.status, want.failed)
+		}
+	}
+	// Failed keeps the meaning of the other statuses.
+	for _, tg := range reportTargets(t) {
+		if tg.Failed() != (tg.Status() == "incompatible") {
+			t.Errorf("%s: Failed %v with status %s", tg.Name, tg.Failed(), tg.Status())
+		}
+	}
+}
+
+func TestReportTextDeleted(t *testing.T) {
+	tg := deletedTargets(t)
+	for _, tc := range []struct {
+		targets []Target
+		want    []string
+		not     []string
+	}{
+		{tg, []string{
+			"main:schemas/gone.avsc: DELETED: the schema is gone from the working tree (schemas/gone.avsc)",
+			"main:schemas/moved.avsc: deleted: the schema is gone from the working tree (schemas/moved.avsc); allowed",
+			"1 of 3 schema(s) deleted, 1 deleted (allowed)\n",
+		}, []string{"all "}},
+		{[]Target{tg[0], tg[2]}, []string{"all 1 remaining schema(s) compatible, 1 deleted (allowed)\n"}, []string{"DELETED"}},
+		{append(reportTargets(t)[:1], tg[1]), []string{"1 of 2 schema(s) incompatible, 1 deleted\n"}, nil},
+		{append(reportTargets(t)[4:5], tg...), []string{"1 of 4 schema(s) could not be checked, 0 incompatible, 1 deleted, 1 deleted (allowed)\n"}, nil},
+	} {
+		var b bytes.Buffer
+		if err := WriteText(&b, tc.targets); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("text lacks %q:\n%s", w, b.String())
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(b.String(), w) {
+				t.Errorf("text has %q:\n%s", w, b.String())
+			}
+		}
+	}
+}
+
+func TestReportJSONDeleted(t *testing.T) {
+	type doc struct {
+		Compatible bool
+		Targets    []struct {
+			Name, File, Status string
+			DeletionAllowed    bool
+			Checks             []json.RawMessage
+		}
+	}
+	var b bytes.Buffer
+	if err := WriteJSON(&b, deletedTargets(t)); err != nil {
+		t.Fatal(err)
+	}
+	var d doc
+	if err := json.Unmarshal(b.Bytes(), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Compatible || len(d.Targets) != 3 {
+		t.Fatalf("%s", b.String())
+	}
+	gone, moved := d.Targets[1], d.Targets[2]
+	if gone.Status != "deleted" || gone.DeletionAllowed || gone.File != "schemas/gone.avsc" || gone.Name != "main:schemas/gone.avsc" || gone.Checks != nil {
+		t.Fatalf("%+v", gone)
+	}
+	if moved.Status != "deleted" || !moved.DeletionAllowed {
+		t.Fatalf("%+v", moved)
+	}
+	if strings.Count(b.String(), "deletionAllowed") != 1 {
+		t.Fatalf("deletionAllowed only on the allowed deletion:\n%s", b.String())
+	}
+	// Only allowed deletions: the run is compatible.
+	b.Reset()
+	if err := WriteJSON(&b, []Target{deletedTargets(t)[0], deletedTargets(t)[2]}); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b.Bytes(), &d); err != nil || !d.Compatible {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+}
+
+func TestReportJUnitDeleted(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJUnit(&b, deletedTargets(t)); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Errors   int `xml:"errors,attr"`
+		Suites   []struct {
+			Name     string `xml:"name,attr"`
+			Failures int    `xml:"failures,attr"`
+			Cases    []struct {
+				Class   string `xml:"classname,attr"`
+				File    string `xml:"file,attr"`
+				Failure *struct {
+					Type    string `xml:"type,attr"`
+					Message string `xml:"message,attr"`
+				} `xml:"failure"`
+				Skipped *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"skipped"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Tests != 3 || doc.Failures != 1 || doc.Errors != 0 || len(doc.Suites) != 3 {
+		t.Fatalf("%+v\n%s", doc, b.String())
+	}
+	gone := doc.Suites[1]
+	if gone.Name != "main:schemas/gone.avsc" || gone.Failures != 1 || len(gone.Cases) != 1 {
+		t.Fatalf("%+v", gone)
+	}
+	if c := gone.Cases[0]; c.Failure == nil || c.Failure.Type != RuleDeleted || !strings.Contains(c.Failure.Message, "main:schemas/gone.avsc: DELETED") || c.File != "schemas/gone.avsc" || c.Class != "schemas/gone.avsc" {
+		t.Fatalf("%+v", c)
+	}
+	if c := doc.Suites[2].Cases[0]; c.Failure != nil || c.Skipped == nil || !strings.Contains(c.Skipped.Message, "main:schemas/moved.avsc: deleted") {
+		t.Fatalf("%+v", c)
+	}
+}
+
+func TestReportSARIFDeleted(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteSARIF(&b, deletedTargets(t)); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct{ Rules []struct{ ID string } }
+			}
+			Results []struct {
+				RuleID, Level string
+				Message       struct{ Text string }
+				Locations     []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI string }
+						Region           *struct{ StartLine int }
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	run := doc.Runs[0]
+	if !slices.ContainsFunc(run.Tool.Driver.Rules, func(r struct{ ID string }) bool { return r.ID == RuleDeleted }) {
+		t.Fatalf("no %s rule: %+v", RuleDeleted, run.Tool.Driver.Rules)
+	}
+	if len(run.Results) != 2 {
+		t.Fatalf("%s", b.String())
+	}
+	for i, want := range []struct{ level, uri, text string }{
+		{"error", "schemas/gone.avsc", "main:schemas/gone.avsc: DELETED"},
+		{"note", "schemas/moved.avsc", "main:schemas/moved.avsc: deleted"},
+	} {
+		r := run.Results[i]
+		if r.RuleID != RuleDeleted || r.Level != want.level || !strings.Contains(r.Message.Text, want.text) || len(r.Locations) != 1 {
+			t.Fatalf("%d: %+v", i, r)
+		}
+		if pl := r.Locations[0].PhysicalLocation; pl.ArtifactLocation.URI != want.uri || pl.Region != nil {
+			t.Fatalf("%d: location %+v", i, pl)
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,7 +27,9 @@ import (
 	"github.com/telebridge/telebridge/compat"
 )
 
-// Exit codes of the compat commands.
+// Exit codes of the compat commands. A schema deleted since the git ref
+// (without --allow-deleted) exits like an incompatible one: its consumers
+// break.
 const (
 	compatExitIncompatible = 1
 	compatExitUsage        = 2
@@ -45,7 +48,8 @@ rules and Confluent Schema Registry's compatibility levels, reporting every
 incompatibility with its type, its location (a JSON pointer and a line and
 column in the file) and a sentence.
 
-Exit codes: 0 compatible, 1 incompatible, 2 usage, parse, git or network error.`,
+Exit codes: 0 compatible, 1 incompatible (or, in git mode, a schema deleted
+since the ref, unless --allow-deleted), 2 usage, parse, git or network error.`,
 	}
 	cmd.AddCommand(newCompatCheckCmd(), newCompatVerifyCmd())
 	return cmd
@@ -55,6 +59,7 @@ type compatCheckFlags struct {
 	level, format, registry, subject, username, password, againstGit, caFile string
 	references                                                               []string
 	timeout                                                                  time.Duration
+	allowDeleted                                                             bool
 }
 
 func newCompatCheckCmd() *cobra.Command {
@@ -74,7 +79,9 @@ Registry mode: telebridge compat check --registry URL --subject S new.avsc
 Git mode:      telebridge compat check --against-git origin/main schemas/
                (every .avsc file under the given files and folders, default ".",
                against the same path at the ref; a file new at the ref is reported
-               as new)
+               as new; a .avsc file that exists at the ref under the given paths
+               but not in the working tree is reported as deleted and fails the
+               check (exit 1) unless --allow-deleted is given)
 
 Schemas that use named types defined elsewhere (Confluent schema references)
 take those definitions with --reference FILE (repeatable, dependencies first);
@@ -95,6 +102,7 @@ reads data written with the existing versions; forward, the reverse.`,
 	fl.StringArrayVar(&f.references, "reference", nil, "schema file defining named types the checked schemas use by name (like Confluent schema references); repeat it, dependencies first")
 	fl.StringVar(&f.caFile, "ca-file", "", "PEM CA bundle to verify an https registry with, instead of the system roots")
 	fl.StringVar(&f.againstGit, "against-git", "", "git ref to compare the working tree's .avsc files with, e.g. origin/main (git mode)")
+	fl.BoolVar(&f.allowDeleted, "allow-deleted", false, "git mode: report .avsc files deleted since the ref without failing (exit 0 if nothing else fails)")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "overall time limit for registry and git calls")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: compatExitUsage, err: err} })
 	return cmd
@@ -123,6 +131,8 @@ func runCompatCheck(cmd *cobra.Command, f *compatCheckFlags, args []string) erro
 	switch {
 	case f.registry != "" && f.againstGit != "":
 		return compatUsage("--registry and --against-git cannot be combined")
+	case f.allowDeleted && f.againstGit == "":
+		return compatUsage("--allow-deleted needs --against-git")
 	case f.registry != "":
 		if f.subject == "" {
 			return compatUsage("registry mode needs --subject")
@@ -146,7 +156,7 @@ func runCompatCheck(cmd *cobra.Command, f *compatCheckFlags, args []string) erro
 		if len(args) == 0 {
 			args = []string{"."}
 		}
-		targets, err = compatGit(ctx, f.againstGit, level, args, imports)
+		targets, err = compatGit(ctx, f.againstGit, level, args, imports, f.allowDeleted)
 	default:
 		if f.subject != "" {
 			return compatUsage("--subject needs --registry")
@@ -165,25 +175,38 @@ func runCompatCheck(cmd *cobra.Command, f *compatCheckFlags, args []string) erro
 	return finishCompat(cmd.OutOrStdout(), f.format, targets)
 }
 
-// finish writes the report and turns the outcome into the exit code.
+// finishCompat writes the report and turns the outcome into the exit
+// code: 2 when a schema could not be checked, else 1 when one is
+// incompatible or deleted (without --allow-deleted), else 0.
 func finishCompat(w io.Writer, format string, targets []compat.Target) error {
 	if err := compat.Write(w, format, targets); err != nil {
 		return &exitError{code: compatExitUsage, err: fmt.Errorf("write report: %w", err)}
 	}
-	failed, bad := 0, 0
+	failed, bad, gone := 0, 0, 0
 	for i := range targets {
-		switch targets[i].Status() {
-		case "error":
+		t := &targets[i]
+		switch {
+		case t.Status() == "error":
 			failed++
-		case "incompatible":
+		case !t.Failed():
+		case t.Deleted:
+			gone++
+		default:
 			bad++
 		}
+	}
+	var why []string
+	if bad > 0 {
+		why = append(why, fmt.Sprintf("%d schema(s) incompatible", bad))
+	}
+	if gone > 0 {
+		why = append(why, fmt.Sprintf("%d schema(s) deleted since the git ref (pass --allow-deleted if no consumer uses them any more)", gone))
 	}
 	switch {
 	case failed > 0:
 		return &exitError{code: compatExitUsage, err: fmt.Errorf("%d schema(s) could not be checked", failed)}
-	case bad > 0:
-		return &exitError{code: compatExitIncompatible, err: fmt.Errorf("%d schema(s) incompatible", bad)}
+	case len(why) > 0:
+		return &exitError{code: compatExitIncompatible, err: errors.New(strings.Join(why, "; "))}
 	}
 	return nil
 }
@@ -251,17 +274,41 @@ func compatLocal(level compat.Level, files []string, imports []*compat.Schema) c
 	return t
 }
 
-// checkGit checks every .avsc file under paths against the same path at
-// ref.
-func compatGit(ctx context.Context, ref string, level compat.Level, paths []string, imports []*compat.Schema) ([]compat.Target, error) {
+// compatGit checks every .avsc file under paths (files and folders,
+// relative to the working directory as git resolves them) against the same
+// path at ref. A file that does not exist at ref is reported as new. A
+// .avsc file that exists at ref under paths but not in the working tree
+// (deleted, or renamed away) is reported as deleted; it fails the run
+// unless allowDeleted. A path that exists neither in the working tree nor
+// at ref, an unknown ref and git failures are usage errors (exit 2).
+func compatGit(ctx context.Context, ref string, level compat.Level, paths []string, imports []*compat.Schema, allowDeleted bool) ([]compat.Target, error) {
 	if _, err := runGit(ctx, "rev-parse", "--verify", "--quiet", ref+"^{commit}"); err != nil {
 		return nil, &exitError{code: compatExitUsage, err: fmt.Errorf("git ref %q: %w (fetch it first, e.g. git fetch origin; in CI check out with full history)", ref, err)}
 	}
 	var files []string
+	var out []compat.Target
+	seen := map[string]bool{} // deleted files already reported
 	for _, p := range paths {
-		st, err := os.Stat(p)
+		st, statErr := os.Stat(p)
+		if statErr != nil && !notExist(statErr) {
+			return nil, &exitError{code: compatExitUsage, err: statErr}
+		}
+		deleted, atRef, err := gitDeletedSchemas(ctx, ref, p)
 		if err != nil {
 			return nil, &exitError{code: compatExitUsage, err: err}
+		}
+		for _, name := range deleted {
+			if !seen[name] {
+				seen[name] = true
+				out = append(out, compat.Target{Name: ref + ":" + name, File: name, Deleted: true, DeletionAllowed: allowDeleted})
+			}
+		}
+		if statErr != nil {
+			if !atRef {
+				// Neither in the working tree nor at the ref: a typo.
+				return nil, &exitError{code: compatExitUsage, err: fmt.Errorf("%w (not at %s either)", statErr, ref)}
+			}
+			continue
 		}
 		if !st.IsDir() {
 			files = append(files, p)
@@ -283,11 +330,10 @@ func compatGit(ctx context.Context, ref string, level compat.Level, paths []stri
 			return nil, &exitError{code: compatExitUsage, err: fmt.Errorf("list %s: %w", p, err)}
 		}
 	}
-	if len(files) == 0 {
-		return nil, compatUsage("no .avsc files under %s", strings.Join(paths, ", "))
+	if len(files) == 0 && len(out) == 0 {
+		return nil, compatUsage("no .avsc files under %s, in the working tree or at %s", strings.Join(paths, ", "), ref)
 	}
 	sort.Strings(files)
-	var out []compat.Target
 	for _, file := range files {
 		t := loadCandidate(file, imports)
 		if t.Err != nil {
@@ -318,7 +364,52 @@ func compatGit(ctx context.Context, ref string, level compat.Level, paths []stri
 		t.Report, t.Err = compat.CheckLevel(level, t.Candidate, []compat.Version{{Label: label, Schema: s}})
 		out = append(out, t)
 	}
+	// Deleted files among the others, in path order.
+	slices.SortStableFunc(out, func(a, b compat.Target) int { return strings.Compare(a.File, b.File) })
 	return out, nil
+}
+
+// gitDeletedSchemas lists the files at ref under path (a file or folder,
+// relative to the working directory, taken literally) and returns the ones
+// missing from the working tree that are .avsc files or path itself, as
+// slash paths relative to the working directory (git's "../" included).
+// atRef reports whether ref has anything under path.
+func gitDeletedSchemas(ctx context.Context, ref, path string) (deleted []string, atRef bool, err error) {
+	list, err := runGit(ctx, "--literal-pathspecs", "ls-tree", "-r", "-z", ref, "--", path)
+	if err != nil {
+		return nil, false, fmt.Errorf("list the files of %s at git ref %s: %w", path, ref, err)
+	}
+	self := filepath.ToSlash(filepath.Clean(path))
+	for entry := range strings.SplitSeq(string(list), "\x00") {
+		if entry == "" {
+			continue
+		}
+		// "<mode> SP <type> SP <object> TAB <name>"
+		meta, name, ok := strings.Cut(entry, "\t")
+		if !ok {
+			return nil, false, fmt.Errorf("list the files of %s at git ref %s: unexpected git ls-tree line %q", path, ref, entry)
+		}
+		atRef = true
+		if f := strings.Fields(meta); len(f) != 3 || f[1] != "blob" {
+			continue // a submodule
+		}
+		if !strings.HasSuffix(name, ".avsc") && name != self {
+			continue
+		}
+		if _, err := os.Lstat(filepath.FromSlash(name)); err == nil {
+			continue
+		} else if !notExist(err) {
+			return nil, false, fmt.Errorf("%s (at git ref %s): %w", name, ref, err)
+		}
+		deleted = append(deleted, name)
+	}
+	return deleted, atRef, nil
+}
+
+// notExist reports whether err from os.Stat or os.Lstat means the file is
+// not there, including because a parent is now a file.
+func notExist(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
 }
 
 // runGit runs git with args and returns its standard output.

@@ -241,7 +241,7 @@ func TestCompatCheckFormats(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &doc); err != nil {
 			t.Fatalf("not JSON: %v\n%s", err, out)
 		}
-		if doc.Version != "2.1.0" || len(doc.Runs) != 1 || len(doc.Runs[0].Tool.Driver.Rules) != 7 || len(doc.Runs[0].Results) != 1 {
+		if doc.Version != "2.1.0" || len(doc.Runs) != 1 || len(doc.Runs[0].Tool.Driver.Rules) != 8 || len(doc.Runs[0].Results) != 1 {
 			t.Fatalf("unexpected: %s", out)
 		}
 		r := doc.Runs[0].Results[0]
@@ -526,4 +526,277 @@ func TestCompatCheckReferences(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("local: exit %d\n%s", code, out)
 	}
+}
+
+// compatGitRepo makes a git repository in a temporary folder with files
+// committed on branch main and returns its folder and the environment for
+// git and the CLI. It skips when git is missing, unless
+// TELEBRIDGE_TEST_GIT is set.
+func compatGitRepo(t *testing.T, files map[string]string) (string, []string) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		if os.Getenv("TELEBRIDGE_TEST_GIT") != "" {
+			t.Fatal("TELEBRIDGE_TEST_GIT is set but git is not installed")
+		}
+		t.Skip("git is not installed (set TELEBRIDGE_TEST_GIT=1 to require it)")
+	}
+	dir := t.TempDir()
+	gitEnv := []string{"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1"}
+	writeCompatFiles(t, dir, files)
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "."}, {"commit", "-q", "-m", "schemas"}} {
+		c := exec.Command("git", args...)
+		c.Dir = dir
+		c.Env = append(os.Environ(), gitEnv...)
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	return dir, gitEnv
+}
+
+// A schema that exists at the ref but not in the working tree is reported
+// as deleted in every format and fails the check unless --allow-deleted.
+func TestCompatCheckGitDeleted(t *testing.T) {
+	dir, gitEnv := compatGitRepo(t, map[string]string{
+		"schemas/machine.avsc": avscV2,
+		"schemas/gone.avsc":    avscV1,
+		"schemas/sub/ok.avsc":  avscV1,
+		"schemas/sub/old.avsc": avscV1,
+		"schemas/notes.txt":    "not a schema",
+		"other/elsewhere.avsc": avscV1,
+		"README":               "x",
+	})
+	// The working tree deletes gone.avsc, renames sub/old.avsc, deletes
+	// the whole other/ folder (outside schemas/) and a non-schema file.
+	for _, p := range []string{"schemas/gone.avsc", "other/elsewhere.avsc", "schemas/notes.txt"} {
+		if err := os.Remove(filepath.Join(dir, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, "other")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "schemas/sub/old.avsc"), filepath.Join(dir, "schemas/sub/renamed.avsc")); err != nil {
+		t.Fatal(err)
+	}
+	check := func(cwd string, args ...string) (string, string, int) {
+		t.Helper()
+		return runCompatCLI(t, cwd, gitEnv, append([]string{"compat", "check", "--against-git", "main"}, args...)...)
+	}
+	expect := func(what, out, errOut string, code, wantCode int, has, hasNot []string) {
+		t.Helper()
+		if code != wantCode {
+			t.Fatalf("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", what, code, wantCode, out, errOut)
+		}
+		for _, w := range has {
+			if !strings.Contains(out+errOut, w) {
+				t.Errorf("%s: output lacks %q:\n%s\n%s", what, w, out, errOut)
+			}
+		}
+		for _, w := range hasNot {
+			if strings.Contains(out+errOut, w) {
+				t.Errorf("%s: output has %q:\n%s\n%s", what, w, out, errOut)
+			}
+		}
+	}
+
+	t.Run("text", func(t *testing.T) {
+		out, errOut, code := check(dir, "schemas")
+		expect("deleted", out, errOut, code, 1, []string{
+			"main:schemas/gone.avsc: DELETED: the schema is gone from the working tree (schemas/gone.avsc)",
+			"main:schemas/sub/old.avsc: DELETED",
+			"schemas/sub/renamed.avsc: new schema",
+			"schemas/machine.avsc: compatible",
+			"schemas/sub/ok.avsc: compatible",
+			"2 of 5 schema(s) deleted\n",
+			"2 schema(s) deleted since the git ref (pass --allow-deleted",
+		}, []string{"elsewhere", "notes.txt"})
+		// In path order among the other files.
+		if i, j := strings.Index(out, "main:schemas/gone.avsc"), strings.Index(out, "schemas/machine.avsc"); i > j {
+			t.Errorf("not in path order:\n%s", out)
+		}
+
+		out, errOut, code = check(dir, "--allow-deleted", "schemas")
+		expect("allowed", out, errOut, code, 0, []string{
+			"main:schemas/gone.avsc: deleted: the schema is gone from the working tree (schemas/gone.avsc); allowed",
+			"main:schemas/sub/old.avsc: deleted",
+			"all 3 remaining schema(s) compatible, 2 deleted (allowed)",
+		}, []string{"DELETED", "elsewhere"})
+	})
+
+	t.Run("json", func(t *testing.T) {
+		type doc struct {
+			Compatible bool
+			Targets    []struct {
+				Name, File, Status string
+				DeletionAllowed    bool
+			}
+		}
+		for _, allow := range []bool{false, true} {
+			args := []string{"--format", "json", "schemas"}
+			if allow {
+				args = append(args, "--allow-deleted")
+			}
+			out, errOut, code := check(dir, args...)
+			var d doc
+			if err := json.Unmarshal([]byte(out), &d); err != nil {
+				t.Fatalf("not JSON: %v\n%s\n%s", err, out, errOut)
+			}
+			if (code == 0) != allow || d.Compatible != allow || len(d.Targets) != 5 {
+				t.Fatalf("allow %v: exit %d\n%s", allow, code, out)
+			}
+			var deleted []string
+			for _, tg := range d.Targets {
+				if tg.Status == "deleted" {
+					if tg.DeletionAllowed != allow || tg.Name != "main:"+tg.File {
+						t.Errorf("allow %v: %+v", allow, tg)
+					}
+					deleted = append(deleted, tg.File)
+				}
+			}
+			if strings.Join(deleted, ",") != "schemas/gone.avsc,schemas/sub/old.avsc" {
+				t.Fatalf("allow %v: deleted %v\n%s", allow, deleted, out)
+			}
+		}
+	})
+
+	t.Run("junit", func(t *testing.T) {
+		type doc struct {
+			Tests    int `xml:"tests,attr"`
+			Failures int `xml:"failures,attr"`
+			Suites   []struct {
+				Name  string `xml:"name,attr"`
+				Cases []struct {
+					File    string `xml:"file,attr"`
+					Failure *struct {
+						Type string `xml:"type,attr"`
+						Text string `xml:",chardata"`
+					} `xml:"failure"`
+					Skipped *struct{} `xml:"skipped"`
+				} `xml:"testcase"`
+			} `xml:"testsuite"`
+		}
+		for _, allow := range []bool{false, true} {
+			args := []string{"--format", "junit", "schemas/sub"}
+			if allow {
+				args = append(args, "--allow-deleted")
+			}
+			out, _, code := check(dir, args...)
+			var d doc
+			if err := xml.Unmarshal([]byte(out), &d); err != nil {
+				t.Fatalf("not XML: %v\n%s", err, out)
+			}
+			// sub/ok.avsc compatible, sub/old.avsc deleted, sub/renamed.avsc new.
+			if (code == 0) != allow || len(d.Suites) != 3 || d.Suites[1].Name != "main:schemas/sub/old.avsc" {
+				t.Fatalf("allow %v: exit %d\n%s", allow, code, out)
+			}
+			c := d.Suites[1].Cases[0]
+			if allow {
+				if d.Failures != 0 || c.Failure != nil || c.Skipped == nil {
+					t.Fatalf("allowed deletion is a skipped case:\n%s", out)
+				}
+				continue
+			}
+			if d.Failures != 1 || c.Failure == nil || c.Failure.Type != "SCHEMA_DELETED" || c.File != "schemas/sub/old.avsc" || !strings.Contains(c.Failure.Text, "main:schemas/sub/old.avsc: DELETED") {
+				t.Fatalf("deletion is a failed case:\n%s", out)
+			}
+		}
+	})
+
+	t.Run("sarif", func(t *testing.T) {
+		type doc struct {
+			Runs []struct {
+				Results []struct {
+					RuleID, Level string
+					Message       struct{ Text string }
+					Locations     []struct {
+						PhysicalLocation struct {
+							ArtifactLocation struct{ URI string }
+							Region           *struct{ StartLine int }
+						}
+					}
+				}
+			}
+		}
+		for _, allow := range []bool{false, true} {
+			args := []string{"--format", "sarif", "schemas"}
+			level := "error"
+			if allow {
+				args, level = append(args, "--allow-deleted"), "note"
+			}
+			out, _, code := check(dir, args...)
+			var d doc
+			if err := json.Unmarshal([]byte(out), &d); err != nil {
+				t.Fatalf("not JSON: %v\n%s", err, out)
+			}
+			if (code == 0) != allow || len(d.Runs) != 1 || len(d.Runs[0].Results) != 2 {
+				t.Fatalf("allow %v: exit %d\n%s", allow, code, out)
+			}
+			for i, uri := range []string{"schemas/gone.avsc", "schemas/sub/old.avsc"} {
+				r := d.Runs[0].Results[i]
+				if r.RuleID != "SCHEMA_DELETED" || r.Level != level || !strings.Contains(r.Message.Text, "main:"+uri) || len(r.Locations) != 1 {
+					t.Fatalf("allow %v: result %+v", allow, r)
+				}
+				if pl := r.Locations[0].PhysicalLocation; pl.ArtifactLocation.URI != uri || pl.Region != nil {
+					t.Fatalf("allow %v: location %+v", allow, pl)
+				}
+			}
+		}
+	})
+
+	t.Run("only under the given paths", func(t *testing.T) {
+		out, errOut, code := check(dir, "schemas/machine.avsc", "schemas/sub/ok.avsc")
+		expect("files", out, errOut, code, 0, []string{"all 2 schema(s) compatible"}, []string{"deleted", "DELETED"})
+		out, errOut, code = check(dir, "schemas/sub")
+		expect("subfolder arg", out, errOut, code, 1, []string{"main:schemas/sub/old.avsc: DELETED", "1 of 3 schema(s) deleted"}, []string{"gone.avsc", "elsewhere"})
+		// A folder named like the start of another is not under it.
+		writeCompatFiles(t, dir, map[string]string{"schemas/su/x.avsc": avscV1})
+		defer os.RemoveAll(filepath.Join(dir, "schemas/su"))
+		out, errOut, code = check(dir, "schemas/su")
+		expect("prefix", out, errOut, code, 0, []string{"schemas/su/x.avsc: new schema"}, []string{"old.avsc"})
+	})
+
+	t.Run("deleted paths given", func(t *testing.T) {
+		out, errOut, code := check(dir, "schemas/gone.avsc")
+		expect("file", out, errOut, code, 1, []string{"main:schemas/gone.avsc: DELETED", "1 of 1 schema(s) deleted"}, nil)
+		out, errOut, code = check(dir, "other")
+		expect("folder", out, errOut, code, 1, []string{"main:other/elsewhere.avsc: DELETED"}, nil)
+		out, errOut, code = check(dir, "--allow-deleted", "other")
+		expect("folder allowed", out, errOut, code, 0, []string{"main:other/elsewhere.avsc: deleted", "all 0 remaining schema(s) compatible, 1 deleted (allowed)"}, nil)
+		// Neither in the working tree nor at the ref: a usage error.
+		out, errOut, code = check(dir, "schemas/nope.avsc")
+		expect("typo", out, errOut, code, 2, []string{"schemas/nope.avsc", "not at main either"}, nil)
+		// A path outside the repository cannot be compared with the ref.
+		out, errOut, code = check(dir, t.TempDir())
+		expect("outside", out, errOut, code, 2, []string{"outside repository"}, nil)
+	})
+
+	t.Run("subfolder cwd", func(t *testing.T) {
+		sub := filepath.Join(dir, "schemas")
+		out, errOut, code := check(sub, "sub")
+		expect("sub", out, errOut, code, 1, []string{"main:sub/old.avsc: DELETED: the schema is gone from the working tree (sub/old.avsc)", "sub/ok.avsc: compatible"}, []string{"gone.avsc", "elsewhere"})
+		out, errOut, code = check(sub)
+		expect("default .", out, errOut, code, 1, []string{"main:gone.avsc: DELETED", "main:sub/old.avsc: DELETED", "machine.avsc: compatible"}, []string{"elsewhere"})
+		out, errOut, code = check(sub, "--format", "sarif", "../other")
+		expect("parent", out, errOut, code, 1, []string{`"uri": "../other/elsewhere.avsc"`, "main:../other/elsewhere.avsc"}, nil)
+	})
+
+	t.Run("with incompatible and unparsable schemas", func(t *testing.T) {
+		// An incompatible schema fails the check even with --allow-deleted.
+		writeCompatFiles(t, dir, map[string]string{"schemas/machine.avsc": avscV3})
+		defer writeCompatFiles(t, dir, map[string]string{"schemas/machine.avsc": avscV2})
+		out, errOut, code := check(dir, "schemas")
+		expect("both", out, errOut, code, 1, []string{"1 of 5 schema(s) incompatible, 2 deleted", "1 schema(s) incompatible; 2 schema(s) deleted"}, nil)
+		out, errOut, code = check(dir, "--allow-deleted", "schemas")
+		expect("both allowed", out, errOut, code, 1, []string{"1 of 5 schema(s) incompatible, 2 deleted (allowed)", "1 schema(s) incompatible"}, []string{"schema(s) deleted since"})
+		// A schema that cannot be checked wins: exit 2.
+		writeCompatFiles(t, dir, map[string]string{"schemas/machine.avsc": avscBroken})
+		out, errOut, code = check(dir, "schemas")
+		expect("broken", out, errOut, code, 2, []string{"main:schemas/gone.avsc: DELETED", "could not be checked"}, nil)
+	})
+
+	t.Run("usage", func(t *testing.T) {
+		out, errOut, code := runCompatCLI(t, dir, nil, "compat", "check", "--allow-deleted", "a.avsc", "b.avsc")
+		expect("no git", out, errOut, code, 2, []string{"--allow-deleted needs --against-git"}, nil)
+	})
 }
