@@ -65,7 +65,7 @@ type compatCheckFlags struct {
 func newCompatCheckCmd() *cobra.Command {
 	f := &compatCheckFlags{}
 	cmd := &cobra.Command{
-		Use:   "check [--level LEVEL] OLD.avsc... NEW.avsc | --registry URL --subject S NEW.avsc | --against-git REF [FILE|DIR...]",
+		Use:   "check [--level LEVEL] OLD.avsc... NEW.avsc | --registry URL --subject S NEW.avsc | --against-git REF [--allow-deleted] [FILE|DIR...]",
 		Short: "Check a new schema against its history: local files, a registry subject or a git ref",
 		Long: `check compares a candidate Avro schema with earlier versions.
 
