@@ -23,7 +23,7 @@ type collector struct {
 	sinkUp, deadLetters, latency, ready               *prometheus.Desc
 	regHits, regMisses, regFetches, regErrors         *prometheus.Desc
 	histRecorded, histDropped, histFailed, histQueue  *prometheus.Desc
-	histPruned                                        *prometheus.Desc
+	histPruned, incompatible                          *prometheus.Desc
 }
 
 func newCollector(b *bridge.Bridge, rec *history.Recorder) *collector {
@@ -34,6 +34,7 @@ func newCollector(b *bridge.Bridge, rec *history.Recorder) *collector {
 		b: b, rec: rec,
 		consumed:     d("source_consumed_total", "Source records read.", "source"),
 		poison:       d("source_poison_total", "Source records dead-lettered as poison input (undecodable or unmappable).", "source"),
+		incompatible: d("source_incompatible_schemas_total", "Writer schema ids the profile's reader schema cannot read (each counted once; their records are dead-lettered or stop the source).", "source"),
 		objects:      d("source_objects_total", "Object-sync objects derived from source records.", "source"),
 		inFlight:     d("source_in_flight", "Source records read but not yet delivered or dead-lettered.", "source"),
 		srcUp:        d("source_connected", "1 when the source's consumer has a broker connection and its group is up.", "source"),
@@ -60,7 +61,7 @@ func newCollector(b *bridge.Bridge, rec *history.Recorder) *collector {
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.consumed, c.poison, c.objects, c.inFlight, c.srcUp, c.lag,
+	for _, d := range []*prometheus.Desc{c.consumed, c.poison, c.incompatible, c.objects, c.inFlight, c.srcUp, c.lag,
 		c.delivered, c.failed, c.retries, c.deadLettered, c.aborted, c.sinkUp, c.deadLetters, c.latency, c.ready,
 		c.regHits, c.regMisses, c.regFetches, c.regErrors} {
 		ch <- d
@@ -91,6 +92,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		s := st.Sources[name]
 		counter(c.consumed, s.Consumed, name)
 		counter(c.poison, s.Poison, name)
+		counter(c.incompatible, s.IncompatibleSchemas, name)
 		counter(c.objects, s.Objects, name)
 		gauge(c.inFlight, float64(s.InFlight), name)
 		gauge(c.srcUp, b2f(s.Connected), name)

@@ -233,6 +233,9 @@ func TestHistoryAPIAndMetricsFromARealRun(t *testing.T) {
 		}
 		return total
 	}
+	if v := value("telebridge_source_incompatible_schemas_total", map[string]string{"source": "trackunit"}); v != 0 {
+		t.Errorf("trackunit incompatible schemas = %v, want 0", v)
+	}
 	if v := value("telebridge_source_consumed_total", map[string]string{"source": "mobito"}); v != 10 {
 		t.Errorf("mobito consumed = %v, want 10", v)
 	}
