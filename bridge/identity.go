@@ -26,7 +26,8 @@ func newIdentity(topic string, partition int32, offset int64, index int) identit
 	// index is the object's position among the record's non-asset objects,
 	// or -1, -2, ... among its assets.
 	var buf [256]byte
-	name := append(buf[:0], topic...)
+	name := append(buf[:0], eventNamespace...)
+	name = append(name, topic...)
 	name = append(name, '/')
 	name = strconv.AppendInt(name, int64(partition), 10)
 	name = append(name, '@')
@@ -34,11 +35,7 @@ func newIdentity(topic string, partition int32, offset int64, index int) identit
 	name = append(name, '#')
 	name = strconv.AppendInt(name, int64(index), 10)
 
-	h := sha1.New()
-	h.Write([]byte(eventNamespace))
-	h.Write(name)
-	var sum [sha1.Size]byte
-	h.Sum(sum[:0])
+	sum := sha1.Sum(name) // namespace || name, as UUIDv5 defines
 
 	var u [16]byte
 	copy(u[:], sum[:16])

@@ -90,3 +90,26 @@ func TestOffsetTrackerAbortedBlocksCommit(t *testing.T) {
 		t.Fatalf("inFlight = %d, want 2 (aborted record stays)", tr.inFlight())
 	}
 }
+
+// TestIdentityGolden pins eventIds and record ids to values computed
+// independently (Python's uuid.uuid5 with the telebridge namespace, and
+// the SHA-1 bytes 12..19 as a positive 63-bit integer): a change would
+// break deduplication for every consumer across an upgrade.
+func TestIdentityGolden(t *testing.T) {
+	for _, tc := range []struct {
+		topic     string
+		partition int32
+		offset    int64
+		index     int
+		eventID   string
+		recordID  int64
+	}{
+		{"trackunit.machine-insights", 3, 1042, 0, "a1eaf14f-0373-5bce-8428-a7c5bc16b2ad", 4329844549423926095},
+		{"mobito.vehicles", 0, 7, -1, "de0bf149-3f1f-5dc8-8bed-87c23c061604", 4325168701621776453},
+	} {
+		id := newIdentity(tc.topic, tc.partition, tc.offset, tc.index)
+		if id.EventID != tc.eventID || id.RecordID != tc.recordID {
+			t.Errorf("%s/%d@%d#%d: got %s %d, want %s %d", tc.topic, tc.partition, tc.offset, tc.index, id.EventID, id.RecordID, tc.eventID, tc.recordID)
+		}
+	}
+}
