@@ -26,6 +26,11 @@ type brokerHealth struct {
 	known  bool
 	up     bool
 	reason string
+	// fatal is set by a fatal client error (for example the idempotent
+	// producer losing its sequence): the producer cannot recover, so the
+	// sink stays not connected, whatever later statistics say, until the
+	// process is restarted.
+	fatal bool
 }
 
 func (h *brokerHealth) get() (bool, string) {
@@ -42,8 +47,15 @@ func (h *brokerHealth) onError(e kafka.Error, text string) {
 		return
 	}
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.fatal {
+		return
+	}
 	h.known, h.up, h.reason = true, false, text
-	h.mu.Unlock()
+	if e.IsFatal() {
+		h.fatal = true
+		h.reason = "fatal producer error (restart the bridge): " + text
+	}
 }
 
 // onStats updates the state from a librdkafka statistics document.
@@ -53,7 +65,9 @@ func (h *brokerHealth) onStats(doc string) {
 		return
 	}
 	h.mu.Lock()
-	h.known, h.up, h.reason = true, up, reason
+	if !h.fatal {
+		h.known, h.up, h.reason = true, up, reason
+	}
 	h.mu.Unlock()
 }
 
