@@ -161,10 +161,7 @@ func (l *lane) process(m *kafka.Message) {
 				// Unfinished, so never committed: after a fix the source
 				// resumes at this record.
 				l.tracker.release(rec, false)
-				stop := fmt.Errorf("source %s stopped at topic %s/%d@%d (on_incompatible_schema: stop): %w", s.spec.Name, l.key.topic, l.key.partition, off, err)
-				if s.halted.CompareAndSwap(nil, &stop) {
-					s.log.Error("stopping the source: incompatible writer schema", zap.Error(stop))
-				}
+				s.halt("incompatible writer schema", fmt.Errorf("source %s stopped at topic %s/%d@%d (on_incompatible_schema: stop): %w", s.spec.Name, l.key.topic, l.key.partition, off, err))
 				return
 			}
 		}
@@ -226,6 +223,9 @@ func (l *lane) process(m *kafka.Message) {
 			err := r.sink.Send(l.ctx, msg, func(res sinks.Result) { l.onResult(rec, r, msg, res) })
 			if err != nil {
 				// Stopped before the sink took it: unfinished.
+				if errors.Is(err, sinks.ErrFatal) {
+					s.halt("a sink failed fatally", fmt.Errorf("source %s stopped at topic %s/%d@%d: %w", s.spec.Name, l.key.topic, l.key.partition, off, err))
+				}
 				l.tracker.release(rec, false)
 				clear(objs)
 				l.tracker.release(rec, true)
@@ -257,6 +257,9 @@ func (l *lane) onResult(rec *trackedRecord, r *route, msg *sinks.Message, res si
 		})
 	default:
 		r.counters.aborted.Add(1)
+		if errors.Is(res.Err, sinks.ErrFatal) {
+			l.src.halt("a sink failed fatally", fmt.Errorf("source %s stopped at topic %s/%d@%d: %w", l.src.spec.Name, l.key.topic, l.key.partition, msg.Source.Offset, res.Err))
+		}
 		l.tracker.release(rec, false)
 	}
 }

@@ -402,3 +402,12 @@ func (s *source) shutdown() {
 	s.lanesWG.Wait()
 	s.log.Info("source stopped", zap.Uint64("consumed", s.counters.consumed.Load()))
 }
+
+// halt makes the source stop with err (the first halt wins; it is logged
+// once with why). Records left unfinished are never committed, so after a
+// restart the source resumes at them.
+func (s *source) halt(why string, err error) {
+	if s.halted.CompareAndSwap(nil, &err) {
+		s.log.Error("stopping the source: "+why, zap.Error(err))
+	}
+}

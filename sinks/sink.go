@@ -14,6 +14,7 @@ package sinks
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/telebridge/telebridge/schemas"
@@ -41,6 +42,14 @@ type Message struct {
 	// Received is when the source record was read, for end-to-end latency.
 	Received time.Time
 }
+
+// ErrFatal is wrapped by the errors of a sink that can no longer deliver
+// anything until the process restarts (for example a Kafka idempotent
+// producer that lost its sequence). Send then returns it without taking
+// the message, and messages it held end Aborted with it, so nothing is
+// dead-lettered for the sink's own failure; the bridge stops with the
+// error and the unfinished records are redelivered after the restart.
+var ErrFatal = errors.New("sink failed fatally")
 
 // Outcome is the final state of one Message on one sink.
 type Outcome int

@@ -1,6 +1,7 @@
 package kafkasink
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -52,9 +53,16 @@ func TestFatalErrorStaysNotConnected(t *testing.T) {
 	if !strings.Contains(reason, "fatal producer error") {
 		t.Fatalf("reason %q does not say the error is fatal", reason)
 	}
+	// Send refuses (the caller leaves the record unfinished and stops),
+	// without calling done.
+	m2 := sinktest.Message(sinktest.Location("a", 2), 2)
+	if err := s.Send(ctx, m2, res.Done(m2.EventID)); !errors.Is(err, sinks.ErrFatal) {
+		t.Fatalf("Send after a fatal error = %v, want sinks.ErrFatal", err)
+	}
 	// Statistics keep arriving with the broker up; the sink must stay down.
 	time.Sleep(StatsInterval + StatsInterval/2)
 	if ok, reason := s.Connected(); ok || !strings.Contains(reason, "fatal producer error") {
 		t.Fatalf("after more statistics: Connected = %v, %q", ok, reason)
 	}
+	res.Check(t, 1)
 }

@@ -95,6 +95,10 @@ type Sink struct {
 	// health is the broker connection state from librdkafka's statistics
 	// (see Connected).
 	health brokerHealth
+	// fatal is set by a fatal client error: the producer cannot deliver
+	// anything any more, so Send refuses and held messages end Aborted
+	// with it (wrapping sinks.ErrFatal).
+	fatal atomic.Pointer[error]
 
 	closeOnce sync.Once
 	closeErr  error
@@ -185,12 +189,17 @@ func (s *Sink) Kind() string { return Kind }
 // goroutine, with Delivered, Failed (attempts exhausted: dead-letter it) or
 // Aborted (Close ended the delivery; do not commit). A refused Produce
 // (e.g. message too large) is a failed attempt, reported through done.
+// After a fatal client error Send returns that error (wrapping
+// sinks.ErrFatal) without taking the message.
 func (s *Sink) Send(ctx context.Context, m *sinks.Message, done func(sinks.Result)) error {
 	if m == nil || m.Object == nil {
 		return fmt.Errorf("kafka sink %q: send: message has no object", s.cfg.name)
 	}
 	if done == nil {
 		return fmt.Errorf("kafka sink %q: send: nil done callback", s.cfg.name)
+	}
+	if f := s.fatal.Load(); f != nil {
+		return *f
 	}
 	select {
 	case <-s.closing:
@@ -315,6 +324,19 @@ func (s *Sink) produce(rec *record) error {
 	return err
 }
 
+// fatalErr returns the sink's fatal error when it has one or err is
+// librdkafka's fatal error code, else nil.
+func (s *Sink) fatalErr(err error) error {
+	if f := s.fatal.Load(); f != nil {
+		return *f
+	}
+	var kerr kafka.Error
+	if errors.As(err, &kerr) && (kerr.IsFatal() || kerr.Code() == kafka.ErrFatal) {
+		return s.setFatal(s.cfg.redactString(kerr.Error()))
+	}
+	return nil
+}
+
 func isQueueFull(err error) bool {
 	var kerr kafka.Error
 	return errors.As(err, &kerr) && kerr.Code() == kafka.ErrQueueFull
@@ -345,6 +367,21 @@ func (s *Sink) delivered(rec *record, tp kafka.TopicPartition) {
 func (s *Sink) attemptFailed(rec *record, err error, partition int32, offset int64) {
 	err = s.explain(err)
 	rec.lastErr = err
+	if f := s.fatalErr(err); f != nil {
+		// Not the message's fault and not finished: redelivered after the
+		// restart the fatal error asks for, never dead-lettered for it.
+		s.observe(s.attempt(rec, sinks.StatusRetrying, err, partition, offset))
+		s.finish(rec, sinks.Result{
+			Outcome:   sinks.Aborted,
+			Attempts:  rec.attempt,
+			Err:       fmt.Errorf("%w (attempt %d: %w)", f, rec.attempt, err),
+			Payload:   rec.payload,
+			Topic:     rec.topic,
+			Partition: -1,
+			Offset:    -1,
+		})
+		return
+	}
 	purged := isPurged(err)
 	now := time.Now()
 
@@ -511,6 +548,15 @@ func (s *Sink) eventLoop(events chan kafka.Event) {
 	}
 }
 
+// setFatal records a fatal client error once.
+func (s *Sink) setFatal(text string) error {
+	err := fmt.Errorf("kafka sink %q: %w: %s; restart the bridge (unfinished records are redelivered)", s.cfg.name, sinks.ErrFatal, text)
+	if s.fatal.CompareAndSwap(nil, &err) {
+		return err
+	}
+	return *s.fatal.Load()
+}
+
 func (s *Sink) handleEvent(ev kafka.Event, lim *sinks.LogLimiter) {
 	switch e := ev.(type) {
 	case *kafka.Message:
@@ -524,6 +570,9 @@ func (s *Sink) handleEvent(ev kafka.Event, lim *sinks.LogLimiter) {
 		}
 		s.delivered(rec, e.TopicPartition)
 	case kafka.Error:
+		if e.IsFatal() {
+			s.setFatal(s.cfg.redactString(e.Error()))
+		}
 		s.lastClientErr.Store(&e)
 		s.health.onError(e, s.cfg.redactString(e.Error()))
 		s.logClientError(e, lim)
