@@ -43,8 +43,9 @@ const (
 	HeaderSource     = "telebridge-source"
 )
 
-// ErrClosed is returned by Send once Close has started; done is not called.
-var ErrClosed = errors.New("kafka sink closed")
+// ErrClosed is wrapped by the error Send returns once Close has started;
+// done is not called then. It is sinks.ErrClosed.
+var ErrClosed = sinks.ErrClosed
 
 // errAborted is the Result.Err of messages aborted by Close.
 var errAborted = errors.New("sink closed before the delivery was confirmed")
@@ -192,32 +193,11 @@ func (s *Sink) Kind() string { return Kind }
 // After a fatal client error Send returns that error (wrapping
 // sinks.ErrFatal) without taking the message.
 func (s *Sink) Send(ctx context.Context, m *sinks.Message, done func(sinks.Result)) error {
-	if m == nil || m.Object == nil {
-		return fmt.Errorf("kafka sink %q: send: message has no object", s.cfg.name)
-	}
-	if done == nil {
-		return fmt.Errorf("kafka sink %q: send: nil done callback", s.cfg.name)
-	}
 	if f := s.fatal.Load(); f != nil {
 		return *f
 	}
-	select {
-	case <-s.closing:
-		return fmt.Errorf("kafka sink %q: send: %w", s.cfg.name, ErrClosed)
-	default:
-	}
-	// Take a free slot first, so a cancelled ctx only wins when the sink
-	// is really full.
-	select {
-	case s.sem <- struct{}{}:
-	default:
-		select {
-		case s.sem <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.closing:
-			return fmt.Errorf("kafka sink %q: send: %w", s.cfg.name, ErrClosed)
-		}
+	if err := sinks.Admit(ctx, Kind, s.cfg.name, m, done, s.sem, s.closing); err != nil {
+		return err
 	}
 	rec := s.newRecord(m, done)
 	s.mu.Lock()

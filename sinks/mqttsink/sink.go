@@ -70,8 +70,9 @@ const (
 	ContentType    = "application/json"
 )
 
-// ErrClosed is returned by Send once Close has started; done is not called.
-var ErrClosed = errors.New("mqtt sink closed")
+// ErrClosed is wrapped by the error Send returns once Close has started;
+// done is not called then. It is sinks.ErrClosed.
+var ErrClosed = sinks.ErrClosed
 
 // errAborted is the Result.Err of messages aborted by Close.
 var errAborted = errors.New("sink closed before the delivery was confirmed")
@@ -313,27 +314,8 @@ func (s *Sink) onConnectError(err error) {
 // size: dead-letter it) or Aborted (Close ended the delivery; do not
 // commit).
 func (s *Sink) Send(ctx context.Context, m *sinks.Message, done func(sinks.Result)) error {
-	if m == nil || m.Object == nil {
-		return fmt.Errorf("mqtt sink %q: send: message has no object", s.cfg.name)
-	}
-	if done == nil {
-		return fmt.Errorf("mqtt sink %q: send: nil done callback", s.cfg.name)
-	}
-	select {
-	case <-s.closing:
-		return fmt.Errorf("mqtt sink %q: send: %w", s.cfg.name, ErrClosed)
-	default:
-	}
-	select {
-	case s.sem <- struct{}{}:
-	default:
-		select {
-		case s.sem <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.closing:
-			return fmt.Errorf("mqtt sink %q: send: %w", s.cfg.name, ErrClosed)
-		}
+	if err := sinks.Admit(ctx, Kind, s.cfg.name, m, done, s.sem, s.closing); err != nil {
+		return err
 	}
 	rec := s.newRecord(m, done)
 	s.mu.Lock()
