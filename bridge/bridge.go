@@ -212,6 +212,7 @@ func (b *Bridge) sourceSpec(sc *config.Source, routes map[string]*route) (source
 		Conn:           cl.KafkaConfig(),
 		Topics:         sc.Topics,
 		GroupID:        sc.GroupID,
+		InstanceID:     b.cfg.InstanceID,
 		Start:          sc.Start,
 		Profile:        prof,
 		Decode:         decode,

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -96,15 +97,76 @@ type sourceHealth struct {
 	reason   string
 	lags     []PartitionLag
 	inFlight int
+
+	// assigned is the number of partitions the group gave this consumer;
+	// unassignedSince is when it last became 0 (or the source started).
+	assigned        int
+	unassignedSince time.Time
+	// joinState is librdkafka's cgrp join_state ("steady" once the
+	// group's assignment is applied, even an empty one).
+	joinState string
+}
+
+// assignmentGrace is how long a source may have no partitions while its
+// consumer group is still rebalancing before it reports not ready. A
+// static member that restarts gets its partitions back in well under a
+// second; a dynamic rebalance that waits for dead members can take up to
+// max.poll.interval.ms.
+const assignmentGrace = 30 * time.Second
+
+func newSourceHealth(now time.Time) *sourceHealth {
+	return &sourceHealth{unassignedSince: now}
 }
 
 func (h *sourceHealth) snapshot() (up bool, reason string, lags []PartitionLag, inFlight int) {
+	return h.snapshotAt(time.Now())
+}
+
+func (h *sourceHealth) snapshotAt(now time.Time) (up bool, reason string, lags []PartitionLag, inFlight int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	lags = append([]PartitionLag(nil), h.lags...)
 	if !h.known {
-		return false, "waiting for the first consumer statistics", append([]PartitionLag(nil), h.lags...), h.inFlight
+		return false, "waiting for the first consumer statistics", lags, h.inFlight
 	}
-	return h.up, h.reason, append([]PartitionLag(nil), h.lags...), h.inFlight
+	if h.up {
+		if why := h.waitingLocked(now); why != "" {
+			return false, why, lags, h.inFlight
+		}
+	}
+	return h.up, h.reason, lags, h.inFlight
+}
+
+// waiting reports, at now, why the source counts as stuck in a group
+// rebalance ("" if it is not): no partitions for longer than
+// assignmentGrace while the group has not settled. A consumer the settled
+// group gave no partitions (more instances than partitions) is an idle
+// standby, not stuck.
+func (h *sourceHealth) waiting(now time.Time) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.waitingLocked(now)
+}
+
+func (h *sourceHealth) waitingLocked(now time.Time) string {
+	if h.assigned > 0 || h.joinState == "steady" || now.Sub(h.unassignedSince) <= assignmentGrace {
+		return ""
+	}
+	state := h.joinState
+	if state == "" {
+		state = "unknown"
+	}
+	return fmt.Sprintf("waiting for group rebalance since %s (%s without partitions, join state %s)", h.unassignedSince.UTC().Format(time.RFC3339), now.Sub(h.unassignedSince).Round(time.Second), state)
+}
+
+// setAssigned records the size of the consumer's assignment at now.
+func (h *sourceHealth) setAssigned(n int, now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if n == 0 && h.assigned > 0 {
+		h.unassignedSince = now
+	}
+	h.assigned = n
 }
 
 func (h *sourceHealth) setInFlight(n int) {
@@ -128,8 +190,9 @@ func (h *sourceHealth) onStats(doc string, assigned func(topic string, partition
 	}
 	var st struct {
 		Cgrp struct {
-			State     string `json:"state"`
-			JoinState string `json:"join_state"`
+			State          string `json:"state"`
+			JoinState      string `json:"join_state"`
+			AssignmentSize int    `json:"assignment_size"`
 		} `json:"cgrp"`
 		Topics map[string]struct {
 			Partitions map[string]struct {
@@ -172,6 +235,7 @@ func (h *sourceHealth) onStats(doc string, assigned func(topic string, partition
 	})
 	h.mu.Lock()
 	h.known, h.up, h.reason, h.lags = true, up, reason, lags
+	h.joinState = st.Cgrp.JoinState
 	h.mu.Unlock()
 }
 

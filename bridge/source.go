@@ -11,6 +11,7 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"go.uber.org/zap"
 
+	"github.com/telebridge/telebridge/bridge/config"
 	"github.com/telebridge/telebridge/bridge/profile"
 	"github.com/telebridge/telebridge/sinks"
 )
@@ -42,6 +43,10 @@ type sourceSpec struct {
 	Conn        map[string]string
 	Topics      []string
 	GroupID     string
+	// InstanceID, when set, is the consumer's group.instance.id: static
+	// membership, so a restart within session.timeout.ms gets the same
+	// partitions back without a rebalance. "" means dynamic membership.
+	InstanceID  string
 	Start       string
 	Profile     profile.Profile
 	Decode      decodeFunc
@@ -90,6 +95,9 @@ type source struct {
 	// halted is set by a lane that must stop the source; the run loop turns
 	// it into the fatal error.
 	halted atomic.Pointer[error]
+	// rebalanceWaitLogged is set once "waiting for group rebalance" was
+	// logged, until partitions arrive.
+	rebalanceWaitLogged bool
 }
 
 func newSource(spec sourceSpec, log *zap.Logger, dlq *deadLetterWriter, latency *latencyHistogram) *source {
@@ -102,7 +110,7 @@ func newSource(spec sourceSpec, log *zap.Logger, dlq *deadLetterWriter, latency 
 		log:       log.With(zap.String("source", spec.Name)),
 		dlq:       dlq,
 		counters:  counters,
-		health:    &sourceHealth{},
+		health:    newSourceHealth(time.Now()),
 		latency:   latency,
 		lanes:     make(map[tpKey]*lane),
 		paused:    make(map[tpKey]*lane),
@@ -116,7 +124,7 @@ func (s *source) consumerConfig() *kafka.ConfigMap {
 	if s.spec.Start == StartLatest {
 		reset = "latest"
 	}
-	return configMap(s.spec.Conn, map[string]kafka.ConfigValue{
+	overrides := map[string]kafka.ConfigValue{
 		"group.id":                        s.spec.GroupID,
 		"enable.auto.commit":              false,
 		"enable.auto.offset.store":        false,
@@ -126,7 +134,11 @@ func (s *source) consumerConfig() *kafka.ConfigMap {
 		"enable.partition.eof":            false,
 		"go.application.rebalance.enable": true,
 		"statistics.interval.ms":          int(statsInterval / time.Millisecond),
-	})
+	}
+	if s.spec.InstanceID != "" {
+		overrides["group.instance.id"] = s.spec.InstanceID
+	}
+	return configMap(s.spec.Conn, overrides)
 }
 
 // run consumes until ctx ends or a fatal error (authentication refused,
@@ -152,7 +164,7 @@ func (s *source) run(ctx context.Context) error {
 	if err := c.SubscribeTopics(s.spec.Topics, s.rebalance); err != nil {
 		return fmt.Errorf("source %s: subscribe %v: %w", s.spec.Name, s.spec.Topics, err)
 	}
-	s.log.Info("source started", zap.Strings("topics", s.spec.Topics), zap.String("group", s.spec.GroupID), zap.String("start", s.spec.Start))
+	s.log.Info("source started", zap.Strings("topics", s.spec.Topics), zap.String("group", s.spec.GroupID), zap.String("instance_id", s.spec.InstanceID), zap.String("start", s.spec.Start))
 
 	commitTick := time.NewTicker(s.spec.CommitInterval)
 	defer commitTick.Stop()
@@ -178,6 +190,7 @@ func (s *source) run(ctx context.Context) error {
 		case <-commitTick.C:
 			s.commit(s.allKeys())
 			s.health.setInFlight(s.inFlight())
+			s.logRebalanceWait()
 		default:
 		}
 	}
@@ -224,6 +237,10 @@ func (s *source) onError(e kafka.Error, th *sinks.LogLimiter) {
 		s.fatal = authError("source "+s.spec.Name, s.spec.ClusterName, s.spec.User, e)
 		return
 	}
+	if e.Code() == kafka.ErrFencedInstanceID {
+		s.fatal = fmt.Errorf("source %s: group %q: another process joined with this instance's instance_id %q and fenced it; every running instance needs its own instance_id (set instance_id or %s, e.g. to the pod name): %w", s.spec.Name, s.spec.GroupID, s.spec.InstanceID, config.InstanceIDEnv, e)
+		return
+	}
 	if e.IsFatal() {
 		s.fatal = fmt.Errorf("source %s: fatal consumer error: %w", s.spec.Name, e)
 		return
@@ -256,7 +273,13 @@ func (s *source) rebalance(c *kafka.Consumer, ev kafka.Event) error {
 			}
 			s.startLane(k)
 		}
-		s.log.Info("partitions assigned", zap.Int("count", len(parts)))
+		s.health.setAssigned(len(s.lanes), time.Now())
+		if s.rebalanceWaitLogged {
+			s.rebalanceWaitLogged = false
+			s.log.Info("partitions assigned after a long group rebalance; ready again", zap.Int("count", len(parts)))
+		} else {
+			s.log.Info("partitions assigned", zap.Int("count", len(parts)))
+		}
 		if cooperative {
 			return c.IncrementalAssign(parts)
 		}
@@ -277,6 +300,7 @@ func (s *source) rebalance(c *kafka.Consumer, ev kafka.Event) error {
 			delete(s.lanes, k)
 			delete(s.paused, k)
 		}
+		s.health.setAssigned(len(s.lanes), time.Now())
 		s.log.Info("partitions revoked", zap.Int("count", len(keys)), zap.Bool("lost", lost))
 		if cooperative {
 			return c.IncrementalUnassign(e.Partitions)
@@ -284,6 +308,22 @@ func (s *source) rebalance(c *kafka.Consumer, ev kafka.Event) error {
 		return c.Unassign()
 	}
 	return nil
+}
+
+// logRebalanceWait logs once why the source is not ready while its group
+// has not given it partitions for longer than assignmentGrace.
+func (s *source) logRebalanceWait() {
+	if s.rebalanceWaitLogged {
+		return
+	}
+	if why := s.health.waiting(time.Now()); why != "" {
+		s.rebalanceWaitLogged = true
+		hint := "a member that died without leaving holds the rebalance until its session times out"
+		if s.spec.InstanceID == "" {
+			hint += "; set instance_id (static membership) so restarts do not rebalance"
+		}
+		s.log.Warn("not ready: "+why, zap.String("group", s.spec.GroupID), zap.String("hint", hint))
+	}
 }
 
 func (s *source) startLane(k tpKey) {

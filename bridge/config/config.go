@@ -146,9 +146,16 @@ type Config struct {
 	DeadLetter      DeadLetter
 	ShutdownTimeout time.Duration // drain-and-commit budget on SIGINT/SIGTERM
 	CommitInterval  time.Duration // how often finished offsets are committed
-	KafkaWS         *KafkaWS      // the Kafka WS endpoint; nil when not configured
-	HTTP            HTTP          // health, metrics, API and dashboard listener
-	History         History       // delivery history of every attempt
+	// InstanceID is this instance's stable name, used as every source's
+	// group.instance.id (static group membership, KIP-345): a restarted
+	// instance with the same name takes its partitions back without a
+	// rebalance. "" means dynamic membership. InstanceIDFrom says where
+	// the value came from (one of the InstanceIDFrom* constants).
+	InstanceID     string
+	InstanceIDFrom string
+	KafkaWS        *KafkaWS // the Kafka WS endpoint; nil when not configured
+	HTTP           HTTP     // health, metrics, API and dashboard listener
+	History        History  // delivery history of every attempt
 
 	// File is the name the configuration was loaded from ("" if none).
 	File string
@@ -343,6 +350,7 @@ func Parse(data []byte, filename string, lookupEnv func(string) (string, bool)) 
 	c.File = filename
 	c.meta = m
 	c.applyDefaults()
+	c.applyInstanceID(lookupEnv, os.Hostname)
 	all := append(d.errs, c.validate()...)
 	if len(all) > 0 {
 		return nil, c.finish(all)

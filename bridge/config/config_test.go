@@ -169,7 +169,7 @@ func TestInvalidExamples(t *testing.T) {
 		{"invalid-unknown-key.yaml", []string{
 			`invalid-unknown-key.yaml:10: sources[0].grup_id: unknown key; did you mean "group_id"? (allowed: name, cluster, topics, group_id, start, profile, registry, decode, owner_id, sinks, max_in_flight, on_incompatible_schema)`,
 			`invalid-unknown-key.yaml:16: sinks[0].retry.max_attemps: unknown key; did you mean "max_attempts"? (allowed: max_attempts, initial_backoff, max_backoff)`,
-			`invalid-unknown-key.yaml:18: shutdown_timout: unknown key; did you mean "shutdown_timeout"? (allowed: log, clusters, registries, sources, sinks, dead_letter, shutdown_timeout, commit_interval, kafka_ws, http, history)`,
+			`invalid-unknown-key.yaml:18: shutdown_timout: unknown key; did you mean "shutdown_timeout"? (allowed: log, clusters, registries, sources, sinks, dead_letter, shutdown_timeout, commit_interval, instance_id, kafka_ws, http, history)`,
 		}},
 		{"invalid-missing-env.yaml", []string{
 			`invalid-missing-env.yaml:8: clusters.trackunit.sasl.password: environment variable TRACKUNIT_PASSWORD is not set (use ${TRACKUNIT_PASSWORD:-default} to give a default)`,
@@ -292,7 +292,7 @@ func TestDecodeErrors(t *testing.T) {
 		want []string
 	}{
 		{"unknown top-level key", "logs: {}\n",
-			[]string{`bridge.yaml:11: logs: unknown key; did you mean "log"? (allowed: log, clusters, registries, sources, sinks, dead_letter, shutdown_timeout, commit_interval, kafka_ws, http, history)`}},
+			[]string{`bridge.yaml:11: logs: unknown key; did you mean "log"? (allowed: log, clusters, registries, sources, sinks, dead_letter, shutdown_timeout, commit_interval, instance_id, kafka_ws, http, history)`}},
 		{"camelCase key", "!sources:\n  - {name: a, cluster: main, topics: [t], profile: mobito, groupId: g}\n",
 			[]string{`bridge.yaml:2: sources[0].groupId: unknown key; did you mean "group_id"?`}},
 		{"no suggestion for distant key", "log: {colour: red}\n",

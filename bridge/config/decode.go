@@ -13,7 +13,7 @@ import (
 // Allowed keys per mapping, in documentation order. They are functions, not
 // variables, so that the package has no mutable state.
 func topKeys() []string {
-	return append([]string{"log", "clusters", "registries", "sources", "sinks", "dead_letter", "shutdown_timeout", "commit_interval", "kafka_ws"}, monitorSections()...)
+	return append([]string{"log", "clusters", "registries", "sources", "sinks", "dead_letter", "shutdown_timeout", "commit_interval", "instance_id", "kafka_ws"}, monitorSections()...)
 }
 func logKeys() []string { return []string{"level", "format"} }
 func clusterKeys() []string {
@@ -549,6 +549,9 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			d.duration(v, p, &c.ShutdownTimeout)
 		case "commit_interval":
 			d.duration(v, p, &c.CommitInterval)
+		case "instance_id":
+			d.str(v, p, &c.InstanceID, nil)
+			c.InstanceIDFrom = InstanceIDFromConfig
 		case "kafka_ws":
 			c.KafkaWS = d.kafkaWS(p, v)
 		}

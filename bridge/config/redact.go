@@ -231,6 +231,7 @@ func (r *redactor) config(c *Config) *yaml.Node {
 			"topic", r.str("dead_letter.topic", c.DeadLetter.Topic)),
 		"shutdown_timeout", r.dur("shutdown_timeout", c.ShutdownTimeout),
 		"commit_interval", r.dur("commit_interval", c.CommitInterval),
+		"instance_id", commented(r.str("instance_id", c.InstanceID), c.instanceIDNote()),
 		"kafka_ws", r.kafkaWS(c.KafkaWS),
 		"http", httpNode,
 		"history", historyNode,
@@ -357,4 +358,10 @@ func (r *redactor) retry(p string, s *Sink) *yaml.Node {
 		"max_attempts", r.num(p+".retry.max_attempts", s.Retry.MaxAttempts),
 		"initial_backoff", r.dur(p+".retry.initial_backoff", s.Retry.InitialBackoff),
 		"max_backoff", r.dur(p+".retry.max_backoff", s.Retry.MaxBackoff))
+}
+
+// commented sets n's line comment.
+func commented(n *yaml.Node, comment string) *yaml.Node {
+	n.LineComment = comment
+	return n
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -241,11 +242,16 @@ func TestRedactedRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: Redacted output does not load: %v\n%s", name, err, red)
 		}
-		if got := again.Redacted(); got != red {
+		// Line comments say where a value came from, which a second
+		// load of the printed value cannot know.
+		if got := lineComments.ReplaceAllString(again.Redacted(), ""); got != lineComments.ReplaceAllString(red, "") {
 			t.Errorf("%s: round trip differs:\n%s\nvs\n%s", name, got, red)
 		}
 	}
 }
+
+// lineComments matches a YAML line comment after a value.
+var lineComments = regexp.MustCompile(`(?m) +#[^\n]*$`)
 
 func assertNoSecretsIn(t *testing.T, what, out string, env map[string]string) {
 	t.Helper()

@@ -50,6 +50,15 @@ func (c *Config) validate() []*FieldError {
 	v.kafkaWS()
 	v.positive("shutdown_timeout", int64(c.ShutdownTimeout), "a duration above 0, e.g. 30s")
 	v.positive("commit_interval", int64(c.CommitInterval), "a duration above 0, e.g. 1s")
+	if c.InstanceID != "" {
+		if p := topicProblem(c.InstanceID); p != "" {
+			where := "instance_id"
+			if c.InstanceIDFrom == InstanceIDFromEnv {
+				where += " (from " + InstanceIDEnv + ")"
+			}
+			v.add("instance_id", "%s %s %s (Kafka's rule for group.instance.id); give each instance a name such as its pod name", where, v.show("instance_id", c.InstanceID), p)
+		}
+	}
 	v.loops()
 	v.monitor()
 	return v.errs
@@ -349,6 +358,8 @@ func managedProperty(clusterPath, key string) string {
 		return clusterPath + ".client_id"
 	case "group.id":
 		return "sources[].group_id"
+	case "group.instance.id":
+		return "instance_id"
 	case "auto.offset.reset":
 		return "sources[].start"
 	case "enable.auto.commit", "enable.auto.offset.store":
