@@ -61,7 +61,7 @@ sinks:
     topic: "%s.{type}"
     key: assetId
     event_id: {inject: true}
-dead_letter: {cluster: k, topic: dlq}
+dead_letter: {cluster: k, topic: "%s.dlq"}
 shutdown_timeout: 20s
 commit_interval: 200ms
 http: {listen: "127.0.0.1:0"}
@@ -95,7 +95,7 @@ func newProcEnv(t *testing.T) *procEnv {
 func (p *procEnv) configFile(t *testing.T, group, out string) string {
 	t.Helper()
 	path := filepath.Join(p.dir, group+".yaml")
-	text := fmt.Sprintf(procConfig, p.k.Addr, testkit.KafkaUser, p.reg.URL(), testkit.RegistryUser, group, group, out)
+	text := fmt.Sprintf(procConfig, p.k.Addr, testkit.KafkaUser, p.reg.URL(), testkit.RegistryUser, group, group, out, out)
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +131,10 @@ type collector struct {
 	byEvent map[string]string
 	assets  map[string]bool
 	records int
+	// first is the earliest record timestamp (producer CreateTime) of
+	// each eventId, srcOf its telebridge-source header (topic/p@offset).
+	first map[string]time.Time
+	srcOf map[string]string
 	cancel  context.CancelFunc
 	done    chan struct{}
 }
@@ -146,21 +150,28 @@ func collect(t *testing.T, k *testkit.Kafka, prefix string) *collector {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &collector{byEvent: map[string]string{}, assets: map[string]bool{}, cancel: cancel, done: make(chan struct{})}
+	c := &collector{byEvent: map[string]string{}, assets: map[string]bool{}, first: map[string]time.Time{}, srcOf: map[string]string{}, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
 		defer cl.Close()
 		for ctx.Err() == nil {
 			fs := cl.PollFetches(ctx)
 			fs.EachRecord(func(r *kgo.Record) {
-				var ev string
+				var ev, src string
 				for _, h := range r.Headers {
-					if h.Key == "eventId" {
+					switch h.Key {
+					case "eventId":
 						ev = string(h.Value)
+					case "telebridge-source":
+						src = string(h.Value)
 					}
 				}
 				c.mu.Lock()
 				c.records++
+				if f, ok := c.first[ev]; !ok || r.Timestamp.Before(f) {
+					c.first[ev] = r.Timestamp
+				}
+				c.srcOf[ev] = src
 				if strings.HasSuffix(r.Topic, ".asset") {
 					var a struct{ ID string }
 					_ = json.Unmarshal(r.Value, &a)

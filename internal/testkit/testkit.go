@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -190,4 +191,91 @@ type Registry struct {
 func StartRegistry() *Registry {
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(RegistryUser+":"+RegistryPasswd))
 	return &Registry{Registry: srfake.New(srfake.WithAuth(auth))}
+}
+
+// Committed returns the offsets group has committed, by topic and
+// partition, read with an OffsetFetch request (without joining the group,
+// so it works while members, static ones included, hold the group).
+// Partitions without a commit are absent.
+func (k *Kafka) Committed(ctx context.Context, group string) (map[string]map[int32]int64, error) {
+	cl, err := k.Client()
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrOffsetFetchRequest()
+	req.Group = group
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return nil, fmt.Errorf("offset fetch %s: %w", group, err)
+	}
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		return nil, fmt.Errorf("offset fetch %s: %w", group, err)
+	}
+	out := map[string]map[int32]int64{}
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+				return nil, fmt.Errorf("offset fetch %s %s/%d: %w", group, t.Topic, p.Partition, err)
+			}
+			if p.Offset < 0 {
+				continue
+			}
+			if out[t.Topic] == nil {
+				out[t.Topic] = map[int32]int64{}
+			}
+			out[t.Topic][p.Partition] = p.Offset
+		}
+	}
+	return out, nil
+}
+
+// EndOffsets returns the high watermark of every partition of topics.
+func (k *Kafka) EndOffsets(ctx context.Context, topics ...string) (map[string]map[int32]int64, error) {
+	cl, err := k.Client()
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	meta := kmsg.NewPtrMetadataRequest()
+	for _, t := range topics {
+		mt := kmsg.NewMetadataRequestTopic()
+		mt.Topic = kmsg.StringPtr(t)
+		meta.Topics = append(meta.Topics, mt)
+	}
+	mresp, err := meta.RequestWith(ctx, cl)
+	if err != nil {
+		return nil, fmt.Errorf("metadata %v: %w", topics, err)
+	}
+	req := kmsg.NewPtrListOffsetsRequest()
+	req.ReplicaID = -1
+	for _, t := range mresp.Topics {
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", *t.Topic, err)
+		}
+		rt := kmsg.NewListOffsetsRequestTopic()
+		rt.Topic = *t.Topic
+		for _, p := range t.Partitions {
+			rp := kmsg.NewListOffsetsRequestTopicPartition()
+			rp.Partition = p.Partition
+			rp.Timestamp = -1 // latest
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		req.Topics = append(req.Topics, rt)
+	}
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return nil, fmt.Errorf("list offsets %v: %w", topics, err)
+	}
+	out := map[string]map[int32]int64{}
+	for _, t := range resp.Topics {
+		out[t.Topic] = map[int32]int64{}
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+				return nil, fmt.Errorf("list offsets %s/%d: %w", t.Topic, p.Partition, err)
+			}
+			out[t.Topic][p.Partition] = p.Offset
+		}
+	}
+	return out, nil
 }
