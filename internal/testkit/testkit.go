@@ -8,6 +8,7 @@ package testkit
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -196,7 +197,8 @@ func StartRegistry() *Registry {
 // Committed returns the offsets group has committed, by topic and
 // partition, read with an OffsetFetch request (without joining the group,
 // so it works while members, static ones included, hold the group).
-// Partitions without a commit are absent.
+// Partitions without a commit are absent; a group that does not exist yet
+// has none.
 func (k *Kafka) Committed(ctx context.Context, group string) (map[string]map[int32]int64, error) {
 	cl, err := k.Client()
 	if err != nil {
@@ -209,10 +211,13 @@ func (k *Kafka) Committed(ctx context.Context, group string) (map[string]map[int
 	if err != nil {
 		return nil, fmt.Errorf("offset fetch %s: %w", group, err)
 	}
+	out := map[string]map[int32]int64{}
 	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		if errors.Is(err, kerr.GroupIDNotFound) {
+			return out, nil // no member ever joined: nothing committed
+		}
 		return nil, fmt.Errorf("offset fetch %s: %w", group, err)
 	}
-	out := map[string]map[int32]int64{}
 	for _, t := range resp.Topics {
 		for _, p := range t.Partitions {
 			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
