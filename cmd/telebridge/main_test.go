@@ -133,10 +133,10 @@ type collector struct {
 	records int
 	// first is the earliest record timestamp (producer CreateTime) of
 	// each eventId, srcOf its telebridge-source header (topic/p@offset).
-	first map[string]time.Time
-	srcOf map[string]string
-	cancel  context.CancelFunc
-	done    chan struct{}
+	first  map[string]time.Time
+	srcOf  map[string]string
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 func collect(t *testing.T, k *testkit.Kafka, prefix string) *collector {

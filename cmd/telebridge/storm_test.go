@@ -74,7 +74,7 @@ func (in *stormInput) produce(ctx context.Context, n int) error {
 		if in.pairs%poisonEvery == 0 {
 			bad := []*kgo.Record{
 				{Topic: "tu.in", Value: []byte{0x07, 0, 0, 0, 1, 2}}, // bad magic byte
-				{Topic: "mo.in", Value: []byte(`{"vin": "W0L`)},       // truncated JSON
+				{Topic: "mo.in", Value: []byte(`{"vin": "W0L`)},      // truncated JSON
 			}
 			for _, r := range bad {
 				isPoison[r] = true
