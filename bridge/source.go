@@ -138,6 +138,12 @@ func (s *source) consumerConfig() *kafka.ConfigMap {
 	if s.spec.InstanceID != "" {
 		overrides["group.instance.id"] = s.spec.InstanceID
 	}
+	// Cooperative rebalancing moves only the partitions that change owner:
+	// the others keep flowing while those drain and commit. A cluster's
+	// properties may choose another strategy.
+	if _, set := s.spec.Conn["partition.assignment.strategy"]; !set {
+		overrides["partition.assignment.strategy"] = "cooperative-sticky"
+	}
 	return configMap(s.spec.Conn, overrides)
 }
 

@@ -349,8 +349,8 @@ func Parse(data []byte, filename string, lookupEnv func(string) (string, bool)) 
 	c := d.config(root)
 	c.File = filename
 	c.meta = m
+	c.applyInstanceID(lookupEnv, os.Hostname) // before the defaults that use it
 	c.applyDefaults()
-	c.applyInstanceID(lookupEnv, os.Hostname)
 	all := append(d.errs, c.validate()...)
 	if len(all) > 0 {
 		return nil, c.finish(all)

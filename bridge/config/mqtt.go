@@ -155,7 +155,14 @@ func (c *Config) applyMQTTDefaults(p string, s *Sink) {
 		m.QoS = DefaultMQTTQoS
 	}
 	if m.ClientID == "" && s.Name != "" {
+		// Instances of a fleet share the config: the instance name keeps
+		// their sessions apart (one client id per session, or they take
+		// the connection from each other), and a restarted instance
+		// resumes its own session.
 		m.ClientID = mqttsink.DefaultClientIDPrefix + s.Name
+		if c.InstanceID != "" {
+			m.ClientID = mqttsink.DefaultClientIDPrefix + c.InstanceID + "-" + s.Name
+		}
 	}
 	if m.SessionExpiry == 0 && absent(p+".session_expiry") {
 		m.SessionExpiry = DefaultMQTTSessionExpiry

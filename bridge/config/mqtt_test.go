@@ -52,8 +52,16 @@ func TestMQTTSinkDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := c.Sinks[0].MQTT
-	if m.QoS != 1 || m.ClientID != "telebridge-m" || m.KeepAlive != DefaultMQTTKeepAlive || m.ConnectTimeout != DefaultMQTTConnect || len(m.Brokers) != 1 {
+	if m.QoS != 1 || m.ClientID != "telebridge-"+c.InstanceID+"-m" || m.KeepAlive != DefaultMQTTKeepAlive || m.ConnectTimeout != DefaultMQTTConnect || len(m.Brokers) != 1 {
 		t.Fatalf("defaults %+v", m)
+	}
+	// Each instance of a fleet gets its own session; without an instance
+	// name the sink's name alone is the client id.
+	if c, err := Parse([]byte("instance_id: pod-1\n"+mqttBase+`  - {name: m, type: mqtt, brokers: "mqtt://localhost:1883", topic: "a/{type}"}`), "bridge.yaml", envMap(nil)); err != nil || c.Sinks[0].MQTT.ClientID != "telebridge-pod-1-m" {
+		t.Fatalf("client id with instance_id pod-1: %v %+v", err, c)
+	}
+	if c, err := Parse([]byte("instance_id: \"\"\n"+mqttBase+`  - {name: m, type: mqtt, brokers: "mqtt://localhost:1883", topic: "a/{type}"}`), "bridge.yaml", envMap(nil)); err != nil || c.Sinks[0].MQTT.ClientID != "telebridge-m" {
+		t.Fatalf("client id without instance_id: %v %+v", err, c)
 	}
 	c, err = parseMQTT(t, `  - {name: m, type: mqtt, brokers: ["mqtt://a:1883", "ws://b:80/mqtt"], topic: x, qos: 0}`)
 	if err != nil {

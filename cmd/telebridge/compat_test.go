@@ -429,7 +429,7 @@ func TestCompatVerify(t *testing.T) {
 	}
 	dir := t.TempDir()
 	// The Kafka cluster is never contacted by verify.
-	text := fmt.Sprintf(procConfig, "127.0.0.1:1", testkit.KafkaUser, reg.URL(), testkit.RegistryUser, "v", "v", "out", "out")
+	text := fmt.Sprintf(procConfig, "127.0.0.1:1", "", testkit.KafkaUser, reg.URL(), testkit.RegistryUser, "v", "v", "out", "", "out")
 	cfgPath := filepath.Join(dir, "bridge.yaml")
 	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
 		t.Fatal(err)

@@ -34,6 +34,9 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
+	if os.Getenv("TELEBRIDGE_TEST_AS_CLUSTER") == "1" {
+		os.Exit(runTestCluster())
+	}
 	os.Exit(m.Run())
 }
 
@@ -47,6 +50,7 @@ func command(args ...string) *exec.Cmd {
 const procConfig = `clusters:
   k:
     bootstrap_servers: %q
+    properties: {%s}
     security_protocol: SASL_PLAINTEXT
     sasl: {mechanism: PLAIN, username: %s, password: "${TB_TEST_KAFKA_PASSWORD}"}
 registries:
@@ -61,6 +65,7 @@ sinks:
     topic: "%s.{type}"
     key: assetId
     event_id: {inject: true}
+%s
 dead_letter: {cluster: k, topic: "%s.dlq"}
 shutdown_timeout: 20s
 commit_interval: 200ms
@@ -69,9 +74,13 @@ http: {listen: "127.0.0.1:0"}
 
 type procEnv struct {
 	k        *testkit.Kafka
-	reg      *testkit.Registry
+	regURL   string
 	schemaID int
 	dir      string
+	// extraSinks is appended to the sinks of every config file.
+	extraSinks string
+	// clusterProps are librdkafka properties of cluster k.
+	clusterProps string
 }
 
 func newProcEnv(t *testing.T) *procEnv {
@@ -89,13 +98,13 @@ func newProcEnv(t *testing.T) *procEnv {
 	}
 	t.Setenv("TB_TEST_KAFKA_PASSWORD", testkit.KafkaPassword)
 	t.Setenv("TB_TEST_SR_PASSWORD", testkit.RegistryPasswd)
-	return &procEnv{k: k, reg: reg, schemaID: id, dir: t.TempDir()}
+	return &procEnv{k: k, regURL: reg.URL(), schemaID: id, dir: t.TempDir()}
 }
 
 func (p *procEnv) configFile(t *testing.T, group, out string) string {
 	t.Helper()
 	path := filepath.Join(p.dir, group+".yaml")
-	text := fmt.Sprintf(procConfig, p.k.Addr, testkit.KafkaUser, p.reg.URL(), testkit.RegistryUser, group, group, out, out)
+	text := fmt.Sprintf(procConfig, p.k.Addr, p.clusterProps, testkit.KafkaUser, p.regURL, testkit.RegistryUser, group, group, out, p.extraSinks, out)
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -192,7 +192,7 @@ func TestKill9StormLosesNothing(t *testing.T) {
 	t.Logf("storm seed %d (set TELEBRIDGE_STORM_SEED to replay)", seed)
 	rng := rand.New(rand.NewPCG(uint64(seed), 16))
 
-	p := newProcEnv(t)
+	p := newClusterProcEnv(t, "tu.in", "mo.in")
 	in := newStormInput(t, p)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
