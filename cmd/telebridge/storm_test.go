@@ -118,8 +118,14 @@ type bridgeProc struct {
 
 func startBridge(t *testing.T, cfgPath string) *bridgeProc {
 	t.Helper()
+	return startBridgeAs(t, cfgPath, "storm-instance")
+}
+
+// startBridgeAs starts telebridge run with instance id instance.
+func startBridgeAs(t *testing.T, cfgPath, instance string) *bridgeProc {
+	t.Helper()
 	cmd := command("run", "-c", cfgPath, "--log-format", "json")
-	cmd.Env = append(cmd.Env, config.InstanceIDEnv+"=storm-instance")
+	cmd.Env = append(cmd.Env, config.InstanceIDEnv+"="+instance)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -324,48 +330,7 @@ func TestKill9StormLosesNothing(t *testing.T) {
 		t.Fatalf("SIGTERM after the storm: exit %v, want 0\n%s", err, final.log())
 	}
 
-	// Reference: a clean in-process run over the same input.
-	refCfg, err := config.Load(p.configFile(t, "ref", "ref"), os.LookupEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := bridge.New(refCfg, bridge.Options{Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var total uint64
-	for _, parts := range end {
-		for _, hi := range parts {
-			total += uint64(hi)
-		}
-	}
-	refCtx, refCancel := context.WithCancel(ctx)
-	refDone := make(chan error, 1)
-	go func() { refDone <- ref.Run(refCtx) }()
-	waitUntil(t, 120*time.Second, "reference run", func() bool {
-		st := ref.Stats()
-		var objs, poison, consumed uint64
-		for _, s := range st.Sources {
-			objs += s.Objects
-			poison += s.Poison
-			consumed += s.Consumed
-		}
-		return consumed == total && st.Delivered+st.DeadLetters == objs+poison
-	})
-	refCancel()
-	if err := <-refDone; err != nil {
-		t.Fatal(err)
-	}
-	refColl := collect(t, p.k, "ref")
-	want := int(ref.Stats().Delivered)
-	waitUntil(t, 60*time.Second, "reference output read", func() bool { _, _, n := refColl.snapshot(); return n >= want })
-	refEvents, refAssets, _ := refColl.snapshot()
-	refColl.mu.Lock()
-	refSrc := make(map[string]string, len(refColl.srcOf))
-	for k, v := range refColl.srcOf {
-		refSrc[k] = v
-	}
-	refColl.mu.Unlock()
+	refEvents, refAssets, refSrc, want := referenceRun(t, p, end)
 
 	// Every reference object arrived, with the same payload.
 	waitUntil(t, 60*time.Second, "every reference object in the storm output", func() bool {
@@ -410,48 +375,7 @@ func TestKill9StormLosesNothing(t *testing.T) {
 	})
 	deadLettered := dlq.snapshot()
 
-	// No commit ever passed a record whose objects were not delivered (or
-	// dead-lettered) before the commit was read: the first copy of each
-	// object was produced before then.
-	out.mu.Lock()
-	first := make(map[string]time.Time, len(out.first))
-	for k, v := range out.first {
-		first[k] = v
-	}
-	out.mu.Unlock()
-	type srcRec struct {
-		topic     string
-		partition int32
-		offset    int64
-	}
-	parse := func(s string) srcRec {
-		topic, rest, _ := strings.Cut(s, "/")
-		ps, offs, _ := strings.Cut(rest, "@")
-		part, _ := strconv.ParseInt(ps, 10, 32)
-		off, _ := strconv.ParseInt(offs, 10, 64)
-		return srcRec{topic, int32(part), off}
-	}
-	checked := 0
-	for _, smp := range samples {
-		for ev := range refEvents {
-			r := parse(refSrc[ev])
-			if c, ok := smp.committed[r.topic][r.partition]; ok && r.offset < c {
-				f, delivered := first[ev]
-				if !delivered || f.After(smp.at) {
-					t.Fatalf("offset %d of %s/%d was committed by %s, but its object %s was first delivered at %s", c, r.topic, r.partition, smp.at.Format(time.RFC3339Nano), ev, f.Format(time.RFC3339Nano))
-				}
-				checked++
-			}
-		}
-		for k := range poison {
-			r := parse(k)
-			if c, ok := smp.committed[r.topic][r.partition]; ok && r.offset < c {
-				if f := deadLettered[k]; f.After(smp.at) {
-					t.Fatalf("offset %d of %s/%d was committed by %s, but poison record %s was dead-lettered at %s", c, r.topic, r.partition, smp.at.Format(time.RFC3339Nano), k, f.Format(time.RFC3339Nano))
-				}
-			}
-		}
-	}
+	checked := checkCommitsFollowDelivery(t, samples, refEvents, refSrc, out, poison, deadLettered)
 	t.Logf("reference %d objects; storm output %d records (%d duplicates with the same eventIds); %d poison dead-lettered; %d object-before-commit checks", want, n, n-want, len(poison), checked)
 
 	// Everything was committed: a further run consumes nothing.
@@ -524,4 +448,111 @@ func (d *deadLetters) snapshot() map[string]time.Time {
 		out[k] = v
 	}
 	return out
+}
+
+// referenceRun bridges everything up to end in process, with a group and
+// output prefix "ref" of its own, and returns its objects by eventId, its
+// asset ids, each object's source record and the number delivered.
+func referenceRun(t *testing.T, p *procEnv, end map[string]map[int32]int64) (events map[string]string, assets map[string]bool, src map[string]string, delivered int) {
+	t.Helper()
+	refCfg, err := config.Load(p.configFile(t, "ref", "ref"), os.LookupEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := bridge.New(refCfg, bridge.Options{Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total uint64
+	for _, parts := range end {
+		for _, hi := range parts {
+			total += uint64(hi)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- ref.Run(ctx) }()
+	waitUntil(t, 120*time.Second, "reference run", func() bool {
+		st := ref.Stats()
+		var objs, poison, consumed uint64
+		for _, s := range st.Sources {
+			objs += s.Objects
+			poison += s.Poison
+			consumed += s.Consumed
+		}
+		return consumed == total && st.Delivered+st.DeadLetters == objs+poison
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	coll := collect(t, p.k, "ref")
+	// Every sink's deliveries: only the Kafka sink "out" writes ref.*.
+	want := 0
+	for _, n := range ref.Stats().Sinks["out"].Delivered {
+		want += int(n)
+	}
+	waitUntil(t, 60*time.Second, "reference output read", func() bool { _, _, n := coll.snapshot(); return n >= want })
+	events, assets, _ = coll.snapshot()
+	coll.mu.Lock()
+	src = make(map[string]string, len(coll.srcOf))
+	for k, v := range coll.srcOf {
+		src[k] = v
+	}
+	coll.mu.Unlock()
+	return events, assets, src, want
+}
+
+// srcRec is a source record's coordinates.
+type srcRec struct {
+	topic     string
+	partition int32
+	offset    int64
+}
+
+// parseSrc parses "topic/partition@offset".
+func parseSrc(s string) srcRec {
+	topic, rest, _ := strings.Cut(s, "/")
+	ps, offs, _ := strings.Cut(rest, "@")
+	part, _ := strconv.ParseInt(ps, 10, 32)
+	off, _ := strconv.ParseInt(offs, 10, 64)
+	return srcRec{topic, int32(part), off}
+}
+
+// checkCommitsFollowDelivery fails the test if any sampled commit passed a
+// record whose objects (by the reference run) were not yet delivered, or
+// whose poison was not yet dead-lettered, when the commit was read: the
+// first copy of each must have been produced before then. It returns the
+// number of object checks made.
+func checkCommitsFollowDelivery(t *testing.T, samples []commitSample, refEvents, refSrc map[string]string, out *collector, poison map[string]bool, deadLettered map[string]time.Time) int {
+	t.Helper()
+	out.mu.Lock()
+	first := make(map[string]time.Time, len(out.first))
+	for k, v := range out.first {
+		first[k] = v
+	}
+	out.mu.Unlock()
+	checked := 0
+	for _, smp := range samples {
+		for ev := range refEvents {
+			r := parseSrc(refSrc[ev])
+			if c, ok := smp.committed[r.topic][r.partition]; ok && r.offset < c {
+				f, delivered := first[ev]
+				if !delivered || f.After(smp.at) {
+					t.Fatalf("offset %d of %s/%d was committed by %s, but its object %s was first delivered at %s", c, r.topic, r.partition, smp.at.Format(time.RFC3339Nano), ev, f.Format(time.RFC3339Nano))
+				}
+				checked++
+			}
+		}
+		for k := range poison {
+			r := parseSrc(k)
+			if c, ok := smp.committed[r.topic][r.partition]; ok && r.offset < c {
+				if f, ok := deadLettered[k]; !ok || f.After(smp.at) {
+					t.Fatalf("offset %d of %s/%d was committed by %s, but poison record %s was dead-lettered at %s", c, r.topic, r.partition, smp.at.Format(time.RFC3339Nano), k, f.Format(time.RFC3339Nano))
+				}
+			}
+		}
+	}
+	return checked
 }

@@ -284,3 +284,51 @@ func (k *Kafka) EndOffsets(ctx context.Context, topics ...string) (map[string]ma
 	}
 	return out, nil
 }
+
+// GroupMember is one member of a consumer group as DescribeGroups reports
+// it: its static instance id (or member id when dynamic) and the
+// partitions it was assigned.
+type GroupMember struct {
+	Name       string
+	Partitions map[string][]int32
+}
+
+// DescribeGroup returns the group's state and its members with their
+// assignments (consumer protocol).
+func (k *Kafka) DescribeGroup(ctx context.Context, group string) (state string, members []GroupMember, err error) {
+	cl, err := k.Client()
+	if err != nil {
+		return "", nil, err
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrDescribeGroupsRequest()
+	req.Groups = []string{group}
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return "", nil, fmt.Errorf("describe group %s: %w", group, err)
+	}
+	if len(resp.Groups) != 1 {
+		return "", nil, fmt.Errorf("describe group %s: %d groups in the answer", group, len(resp.Groups))
+	}
+	g := resp.Groups[0]
+	if err := kerr.ErrorForCode(g.ErrorCode); err != nil {
+		return "", nil, fmt.Errorf("describe group %s: %w", group, err)
+	}
+	for _, m := range g.Members {
+		gm := GroupMember{Name: m.MemberID, Partitions: map[string][]int32{}}
+		if m.InstanceID != nil {
+			gm.Name = *m.InstanceID
+		}
+		var a kmsg.ConsumerMemberAssignment
+		if len(m.MemberAssignment) > 0 {
+			if err := a.ReadFrom(m.MemberAssignment); err != nil {
+				return "", nil, fmt.Errorf("describe group %s: member %s assignment: %w", group, gm.Name, err)
+			}
+		}
+		for _, t := range a.Topics {
+			gm.Partitions[t.Topic] = append(gm.Partitions[t.Topic], t.Partitions...)
+		}
+		members = append(members, gm)
+	}
+	return g.State, members, nil
+}
