@@ -15,6 +15,7 @@ import (
 type AvroDecoder struct {
 	reg    *Registry
 	reader avro.Schema
+	opts   []DecodeOption
 	plans  sync.Map // schema id -> *planEntry
 	hits   atomic.Uint64
 }
@@ -87,7 +88,7 @@ func (a *AvroDecoder) plan(ctx context.Context, id int) (*Plan, error) {
 		return nil, err
 	}
 	pe := &planEntry{}
-	pe.plan, pe.err = newPlan(w, a.reader)
+	pe.plan, pe.err = newPlan(w, a.reader, a.opts)
 	if pe.err != nil {
 		what := "is not decodable"
 		if a.reader != nil {
