@@ -76,6 +76,11 @@ type Profile interface {
 	// the record is poison (cannot produce required fields); it is always a
 	// *MappingError naming the field path, and dst is returned unchanged.
 	Normalize(in *Input, dst []schemas.Object) ([]schemas.Object, error)
+	// MessageID returns the feed's own id of the message in in (MOBITO's
+	// uuid), or "" when the feed or the message has none. The pipeline
+	// carries it with every object derived from the message, so users can
+	// trace an object back to the provider's message.
+	MessageID(in *Input) string
 }
 
 // Options configures a profile.

@@ -77,6 +77,9 @@ type trackunit struct {
 func (p *trackunit) Name() string   { return NameTrackunit }
 func (p *trackunit) Format() Format { return FormatAvro }
 
+// MessageID returns "": Machine Insights messages carry no message id.
+func (p *trackunit) MessageID(*Input) string { return "" }
+
 // Top-level groups with a structure of their own, never read as insights.
 func isTrackunitStructural(name string) bool {
 	switch name {
