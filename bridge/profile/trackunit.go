@@ -49,7 +49,9 @@ const (
 //   - AdvancedSensors[i] -> SensorData: sensorId = "<Source>/<SensorId>"
 //     (just SensorId without a Source) plus ":<UnitOfMeasurement>",
 //     sensorType = SensorName, value NumericValue (DECIMAL) or else
-//     StringValue (STRING); entries with neither are skipped.
+//     StringValue (STRING); an entry with both gives a second SensorData
+//     "<sensorId without unit>/StringValue" for the text; entries with
+//     neither are skipped.
 //   - CANMessages[i], FaultCodes[i], AccessControlKeyUsage -> GtoemData with
 //     payloadType PayloadCANMessage, PayloadFaultCode, PayloadAccessControl.
 //   - Location details -> SensorData, sensorType = sensorId without the
@@ -281,7 +283,8 @@ func (p *trackunit) normalizeData(r *tuRecord, m map[string]any, dst []schemas.O
 		return dst, err
 	}
 	rd := readings{
-		slab: make([]sensorSlot, 0, len(fields)+len(adv)),
+		// An advanced sensor may give a number and a text.
+		slab: make([]sensorSlot, 0, len(fields)+2*len(adv)),
 		text: make([]byte, 0, 24*(len(fields)+len(adv))),
 	}
 	for _, f := range fields {
@@ -538,8 +541,9 @@ func (p *trackunit) advancedSensors(r *tuRecord, rd *readings, arr []any, dst []
 			return dst, p.fail("AdvancedSensors["+strconv.Itoa(i)+"]", "is %T, want a record", e)
 		}
 		value, forceString := g["NumericValue"], false
+		text := g["StringValue"]
 		if value == nil {
-			value, forceString = g["StringValue"], true
+			value, forceString, text = text, true, nil
 		}
 		if value == nil {
 			continue
@@ -568,6 +572,12 @@ func (p *trackunit) advancedSensors(r *tuRecord, rd *readings, arr []any, dst []
 		unit, _ := asString(g["UnitOfMeasurement"])
 		if sd := rd.add(r, id, name, unit, value, forceString, when); sd != nil {
 			dst = append(dst, sd)
+		}
+		if text != nil {
+			// Both values sent: the text follows the number.
+			if sd := rd.add(r, id+"/StringValue", name, "", text, true, when); sd != nil {
+				dst = append(dst, sd)
+			}
 		}
 	}
 	return dst, nil
