@@ -209,10 +209,7 @@ func (c *compiler) compile(w, r avro.Schema) (valueNode, error) {
 			if err != nil {
 				return nil, fmt.Errorf("union branch %d: %w", i, err)
 			}
-			if ru != nil {
-				n = c.named(n, ru, rb)
-			}
-			branches[i] = n
+			branches[i] = c.named(n, ru, rb)
 		}
 		return &unionNode{branches: branches}, nil
 	}
