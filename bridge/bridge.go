@@ -170,7 +170,7 @@ func (b *Bridge) sourceSpec(sc *config.Source, routes map[string]*route) (source
 				return sourceSpec{}, fmt.Errorf("sources %s: reader schema: %w", sc.Name, err)
 			}
 		}
-		dec := codec.NewAvroDecoder(reg, reader)
+		dec := codec.NewAvroDecoder(reg, reader, profile.TrackunitDecodeOptions()...)
 		if b.decoders == nil {
 			b.decoders = make(map[string][]*codec.AvroDecoder)
 		}

@@ -34,6 +34,9 @@ const (
 	HeaderEventID         = "eventId"
 	HeaderObjectType      = "objectType"
 	HeaderDeadLetteredAt  = "telebridge.dead-lettered-at"
+	// HeaderSourceMessageID is the provider's id of the source message
+	// (sinks.SourceRef.MessageID), on output dead letters that have one.
+	HeaderSourceMessageID = "telebridge.source.message-id"
 )
 
 // Error classes of dead letters that do not come from the codec.
@@ -246,6 +249,9 @@ func outputLetter(src string, sinkName string, msg *sinks.Message, res sinks.Res
 		{Key: HeaderEventID, Value: []byte(msg.EventID)},
 		{Key: HeaderObjectType, Value: []byte(msg.Object.ObjectType())},
 		{Key: HeaderDeadLetteredAt, Value: []byte(now.UTC().Format(time.RFC3339Nano))},
+	}
+	if id := msg.Source.MessageID; id != "" {
+		h = append(h, kafka.Header{Key: HeaderSourceMessageID, Value: []byte(id)})
 	}
 	value := res.Payload
 	if value == nil {

@@ -205,12 +205,13 @@ func (l *lane) process(m *kafka.Message) {
 		return
 	}
 	s.counters.objects.Add(uint64(len(objs)))
+	msgID := s.spec.Profile.MessageID(&in)
 
 	for i, o := range objs {
 		msg := &sinks.Message{
 			Object:   o,
 			EventID:  l.ids[i].EventID,
-			Source:   sinks.SourceRef{Topic: l.key.topic, Partition: l.key.partition, Offset: off, Index: l.ids[i].index},
+			Source:   sinks.SourceRef{Topic: l.key.topic, Partition: l.key.partition, Offset: off, Index: l.ids[i].index, MessageID: msgID},
 			Received: received,
 		}
 		ti := typeIndex(o.ObjectType())

@@ -47,7 +47,7 @@ func BenchmarkDecodeNormalizeEncode(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if plan, err = codec.NewPlan(s, s); err != nil {
+				if plan, err = codec.NewPlan(s, s, profile.TrackunitDecodeOptions()...); err != nil {
 					b.Fatal(err)
 				}
 			}

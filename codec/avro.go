@@ -15,6 +15,7 @@ import (
 type AvroDecoder struct {
 	reg    *Registry
 	reader avro.Schema
+	opts   []DecodeOption
 	plans  sync.Map // schema id -> *planEntry
 	hits   atomic.Uint64
 }
@@ -32,9 +33,10 @@ type planEntry struct {
 
 // NewAvroDecoder returns a decoder that resolves every writer schema into
 // reader. A nil reader means generic mode: values are decoded with the writer
-// schema as it is, so every writer field comes through.
-func NewAvroDecoder(reg *Registry, reader avro.Schema) *AvroDecoder {
-	return &AvroDecoder{reg: reg, reader: reader}
+// schema as it is, so every writer field comes through. opts apply to
+// every plan (see KeepUnknownFields and BranchNames).
+func NewAvroDecoder(reg *Registry, reader avro.Schema, opts ...DecodeOption) *AvroDecoder {
+	return &AvroDecoder{reg: reg, reader: reader, opts: opts}
 }
 
 // Decode decodes one Kafka record value in the Confluent wire format and
@@ -87,7 +89,7 @@ func (a *AvroDecoder) plan(ctx context.Context, id int) (*Plan, error) {
 		return nil, err
 	}
 	pe := &planEntry{}
-	pe.plan, pe.err = newPlan(w, a.reader)
+	pe.plan, pe.err = newPlan(w, a.reader, a.opts)
 	if pe.err != nil {
 		what := "is not decodable"
 		if a.reader != nil {

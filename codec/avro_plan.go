@@ -30,6 +30,10 @@ import (
 //	uuid -> string as written
 //	duration -> map{"months", "days", "milliseconds": int64}
 //
+// Two DecodeOptions widen this presentation: KeepUnknownFields presents
+// writer fields the reader lacks, and BranchNames names the record branch
+// of unions whose record branches would otherwise be indistinguishable.
+//
 // Local timestamps carry no zone; they are rendered as if they were UTC (with
 // "Z") so every timestamp is valid RFC 3339. Logical values outside their
 // domain (a time of day past midnight, a timestamp outside years 0000-9999)
@@ -49,16 +53,49 @@ type Plan struct {
 // and string/bytes promotions apply, and union branches and enum symbols are
 // mapped. Compatibility is checked first with hamba's
 // SchemaCompatibility.Compatible; NewPlan fails, naming the reason, when the
-// schemas are incompatible.
-func NewPlan(writer, reader avro.Schema) (*Plan, error) {
-	p, err := newPlan(writer, reader)
+// schemas are incompatible. Options change the presentation (see
+// KeepUnknownFields and BranchNames).
+func NewPlan(writer, reader avro.Schema, opts ...DecodeOption) (*Plan, error) {
+	p, err := newPlan(writer, reader, opts)
 	if err != nil {
 		return nil, fmt.Errorf("codec: %w", err)
 	}
 	return p, nil
 }
 
-func newPlan(writer, reader avro.Schema) (*Plan, error) {
+// DecodeOption changes how a Plan (or an AvroDecoder's plans) present
+// decoded values.
+type DecodeOption func(*decodeOptions)
+
+type decodeOptions struct {
+	keepUnknown bool
+	branchNames bool
+}
+
+// KeepUnknownFields makes writer fields that the reader schema lacks part
+// of the decoded record instead of skipping them, at every record level:
+// each is presented under its writer name, decoded with the writer's own
+// type (as in generic mode). Reader fields are resolved as usual, so known
+// fields keep the reader's shape while fields a newer writer adds still
+// come through. An unknown field never replaces a reader field: a writer
+// field whose name a reader field has is always matched to it. No effect
+// in generic mode, where every writer field is presented anyway.
+func KeepUnknownFields() DecodeOption { return func(o *decodeOptions) { o.keepUnknown = true } }
+
+// BranchKey is the member BranchNames adds to a record decoded from a
+// union branch. Avro names cannot contain '@', so it never clashes with a
+// field.
+const BranchKey = "@branch"
+
+// BranchNames adds BranchKey, holding the record's short name (the reader
+// schema's name of the branch in pinned mode, the writer's in generic
+// mode), to every record read from a union that has two or more record
+// branches: without it {"value": 1} from branch CanValue and from branch
+// CanAccumulatedValue would be indistinguishable. Records from unions
+// with a single record branch (the usual ["null", Record]) are unchanged.
+func BranchNames() DecodeOption { return func(o *decodeOptions) { o.branchNames = true } }
+
+func newPlan(writer, reader avro.Schema, opts []DecodeOption) (*Plan, error) {
 	if writer == nil {
 		return nil, errors.New("nil writer schema")
 	}
@@ -67,6 +104,9 @@ func newPlan(writer, reader avro.Schema) (*Plan, error) {
 		records: make(map[[2]*avro.RecordSchema]*recordNode),
 		skips:   make(map[*avro.RecordSchema]*skipRecord),
 		sizes:   make(map[*avro.RecordSchema]int),
+	}
+	for _, o := range opts {
+		o(&c.opts)
 	}
 	if reader == nil {
 		reader = writer
@@ -116,6 +156,29 @@ type compiler struct {
 	records map[[2]*avro.RecordSchema]*recordNode
 	skips   map[*avro.RecordSchema]*skipRecord
 	sizes   map[*avro.RecordSchema]int // -1 while being computed
+	opts    decodeOptions
+}
+
+// named wraps n, the node reading reader branch rb of reader union ru, so
+// the record it produces carries its branch name (BranchNames).
+func (c *compiler) named(n valueNode, ru *avro.UnionSchema, rb avro.Schema) valueNode {
+	if !c.opts.branchNames || ru == nil {
+		return n
+	}
+	rec, ok := deref(rb).(*avro.RecordSchema)
+	if !ok {
+		return n
+	}
+	records := 0
+	for _, b := range ru.Types() {
+		if _, ok := deref(b).(*avro.RecordSchema); ok {
+			records++
+		}
+	}
+	if records < 2 {
+		return n
+	}
+	return &branchNode{node: n, name: rec.Name()}
 }
 
 func (c *compiler) compile(w, r avro.Schema) (valueNode, error) {
@@ -146,7 +209,7 @@ func (c *compiler) compile(w, r avro.Schema) (valueNode, error) {
 			if err != nil {
 				return nil, fmt.Errorf("union branch %d: %w", i, err)
 			}
-			branches[i] = n
+			branches[i] = c.named(n, ru, rb)
 		}
 		return &unionNode{branches: branches}, nil
 	}
@@ -155,7 +218,11 @@ func (c *compiler) compile(w, r avro.Schema) (valueNode, error) {
 		if rb == nil {
 			return nil, fmt.Errorf("reader union has no branch for writer type %s", schemaName(w))
 		}
-		return c.compile(w, rb)
+		n, err := c.compile(w, rb)
+		if err != nil {
+			return nil, err
+		}
+		return c.named(n, ru, rb), nil
 	}
 
 	rt := r.Type()
@@ -385,6 +452,15 @@ func (c *compiler) fillRecord(n *recordNode, w, r *avro.RecordSchema) error {
 	}
 	n.steps = make([]recordStep, len(wfs))
 	for i, wf := range wfs {
+		if readerOf[i] < 0 && c.opts.keepUnknown && w != r {
+			v, err := c.compile(wf.Type(), wf.Type())
+			if err != nil {
+				return fmt.Errorf("field %s (unknown to the reader): %w", wf.Name(), err)
+			}
+			n.steps[i] = recordStep{name: wf.Name(), node: v}
+			n.size++
+			continue
+		}
 		if readerOf[i] < 0 {
 			s, err := c.skipper(wf.Type())
 			if err != nil {

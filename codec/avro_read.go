@@ -488,6 +488,21 @@ func (n *unionNode) read(d *decoder) any {
 	return n.branches[i].read(d)
 }
 
+// branchNode adds the union branch name to the record read by node
+// (BranchNames).
+type branchNode struct {
+	node valueNode
+	name string
+}
+
+func (n *branchNode) read(d *decoder) any {
+	v := n.node.read(d)
+	if m, ok := v.(map[string]any); ok {
+		m[BranchKey] = n.name
+	}
+	return v
+}
+
 // Skip nodes.
 
 type skipBytes struct{ n int } // fixed-size values: boolean, float, double, fixed

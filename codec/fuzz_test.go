@@ -59,8 +59,10 @@ func FuzzAvroDecode(f *testing.F) {
 	decoders := []*AvroDecoder{
 		NewAvroDecoder(reg, nil),
 		NewAvroDecoder(reg, mustParse(f, machineSchemaText(f))),
+		NewAvroDecoder(reg, mustParse(f, machineSchemaText(f)), KeepUnknownFields(), BranchNames()),
 	}
-	kitchen := []*AvroDecoder{NewAvroDecoder(reg, nil), NewAvroDecoder(reg, mustParse(f, kitchenReader))}
+	kitchen := []*AvroDecoder{NewAvroDecoder(reg, nil), NewAvroDecoder(reg, mustParse(f, kitchenReader)),
+		NewAvroDecoder(reg, mustParse(f, kitchenReader), KeepUnknownFields(), BranchNames())}
 
 	machine := encodeAvro(f, mustParse(f, machineSchemaText(f)), sampleMachine())
 	f.Add(false, machine)
@@ -141,13 +143,15 @@ func FuzzSchema(f *testing.F) {
 			return
 		}
 		for _, reader := range []avro.Schema{nil, s} {
-			p, err := NewPlan(s, reader)
-			if err != nil {
-				continue
-			}
-			if _, err := p.Decode(payload); err != nil {
-				if c, _ := ClassOf(err); c != ClassCorruptAvro {
-					t.Fatalf("unexpected error %v", err)
+			for _, opts := range [][]DecodeOption{nil, {KeepUnknownFields(), BranchNames()}} {
+				p, err := NewPlan(s, reader, opts...)
+				if err != nil {
+					continue
+				}
+				if _, err := p.Decode(payload); err != nil {
+					if c, _ := ClassOf(err); c != ClassCorruptAvro {
+						t.Fatalf("unexpected error %v", err)
+					}
 				}
 			}
 		}

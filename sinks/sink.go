@@ -30,6 +30,12 @@ type SourceRef struct {
 	// (assets are emitted only when new or changed, so they are counted
 	// apart to keep the other objects' identities stable).
 	Index int
+	// MessageID is the provider's own id of the source message (MOBITO's
+	// uuid), "" when the feed has none. Sinks send it with the object
+	// (Kafka header, MQTT user property telebridge-source-message-id) and
+	// the delivery history records it, so every object can be traced to
+	// the provider's message.
+	MessageID string
 }
 
 // Message is one object to deliver to one sink.

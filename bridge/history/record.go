@@ -73,6 +73,9 @@ type Record struct {
 	SourceTopic     string        `json:"sourceTopic"`
 	SourcePartition int32         `json:"sourcePartition"`
 	SourceOffset    int64         `json:"sourceOffset"`
+	// SourceMessageID is the provider's id of the source message (MOBITO's
+	// uuid); empty, and omitted, when the feed has none.
+	SourceMessageID string `json:"sourceMessageId,omitempty"`
 	// PayloadSize is the full payload size in bytes; Payload holds at most
 	// the configured number of bytes (PayloadTruncated tells), and is nil
 	// when payloads are off or not requested.
@@ -103,6 +106,7 @@ func FromAttempt(a *sinks.Attempt, maxPayload int) Record {
 		SourceTopic:     a.Source.Topic,
 		SourcePartition: a.Source.Partition,
 		SourceOffset:    a.Source.Offset,
+		SourceMessageID: a.Source.MessageID,
 		PayloadSize:     len(a.Payload),
 	}
 	if r.Time.IsZero() {
@@ -146,6 +150,7 @@ type Event struct {
 	SourceTopic     string     `json:"sourceTopic"`
 	SourcePartition int32      `json:"sourcePartition"`
 	SourceOffset    int64      `json:"sourceOffset"`
+	SourceMessageID string     `json:"sourceMessageId,omitempty"`
 	Deliveries      []Delivery `json:"deliveries"`
 	// Payload is the newest recorded payload (possibly truncated); nil
 	// when payloads are off.

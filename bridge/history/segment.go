@@ -17,7 +17,12 @@ import (
 // indexes) is what keeps the writer cheap enough to record every attempt
 // at full bridge speed.
 
-const segmentVersion = 1
+// Segment versions: 2 adds the source message id (flag bit 4 and a string
+// after the payload size); version 1 segments are still read.
+const (
+	segmentVersion   = 2
+	segmentVersionV1 = 1
+)
 
 // statusBit maps a status to its bit in a segment's status mask.
 func statusBit(s string) int64 {
@@ -79,7 +84,8 @@ func sinkSetHas(set string, names []string) bool {
 	return false
 }
 
-// bloom is a Bloom filter over eventIds ("e" prefix) and asset ids ("a").
+// bloom is a Bloom filter over eventIds ("e" prefix), asset ids ("a") and
+// source message ids ("m"; shared by the objects of one message).
 type bloom []byte
 
 const bloomHashes = 4
@@ -144,6 +150,9 @@ func summarize(recs []Record) segmentSummary {
 		if r.AssetID != "" {
 			s.bloom.add('a', r.AssetID)
 		}
+		if r.SourceMessageID != "" {
+			s.bloom.add('m', r.SourceMessageID)
+		}
 	}
 	return s
 }
@@ -157,7 +166,8 @@ func (s *segmentSummary) mayMatch(f *Filter, statusMask, typeMask int64) bool {
 		!f.Since.IsZero() && s.maxTime < f.Since.UnixNano(),
 		!f.Until.IsZero() && s.minTime >= f.Until.UnixNano(),
 		f.EventID != "" && !s.bloom.mayHave('e', f.EventID),
-		f.AssetID != "" && !s.bloom.mayHave('a', f.AssetID):
+		f.AssetID != "" && !s.bloom.mayHave('a', f.AssetID),
+		f.SourceMessageID != "" && !s.bloom.mayHave('m', f.SourceMessageID):
 		return false
 	}
 	return true
@@ -179,6 +189,7 @@ func (f *Filter) matches(r *Record) bool {
 	t := r.Time.UnixNano()
 	return in(r.Sink, f.Sinks) && in(r.Status, f.Statuses) && in(r.Type, f.Types) &&
 		(f.AssetID == "" || r.AssetID == f.AssetID) && (f.EventID == "" || r.EventID == f.EventID) &&
+		(f.SourceMessageID == "" || r.SourceMessageID == f.SourceMessageID) &&
 		(f.Since.IsZero() || t >= f.Since.UnixNano()) && (f.Until.IsZero() || t < f.Until.UnixNano())
 }
 
@@ -242,7 +253,13 @@ func encodeSegment(dst, body []byte, recs []Record) ([]byte, []byte) {
 		if r.Payload != nil {
 			flags |= 2
 		}
+		if r.SourceMessageID != "" {
+			flags |= 4
+		}
 		body = binary.AppendUvarint(body, flags)
+		if r.SourceMessageID != "" {
+			body = appendString(body, r.SourceMessageID)
+		}
 		if r.Payload != nil {
 			body = binary.AppendUvarint(body, uint64(len(r.Payload)))
 			body = append(body, r.Payload...)
@@ -310,7 +327,7 @@ func (d *segReader) bytes() []byte {
 // calling keep for each; records for which keep returns false are not
 // retained. Payloads are copied only when withPayload is set.
 func decodeSegment(data []byte, firstID int64, withPayload bool, keep func(*Record) bool) ([]Record, error) {
-	if len(data) == 0 || data[0] != segmentVersion {
+	if len(data) == 0 || data[0] != segmentVersion && data[0] != segmentVersionV1 {
 		return nil, errCorrupt
 	}
 	d := &segReader{b: data[1:]}
@@ -361,6 +378,9 @@ func decodeSegment(data []byte, firstID int64, withPayload bool, keep func(*Reco
 		r.PayloadSize = int(d.varint())
 		flags := d.uvarint()
 		r.PayloadTruncated = flags&1 != 0
+		if flags&4 != 0 {
+			r.SourceMessageID = string(d.bytes())
+		}
 		var payload []byte
 		if flags&2 != 0 {
 			payload = d.bytes()

@@ -245,6 +245,9 @@ type Filter struct {
 	Types    []string
 	AssetID  string
 	EventID  string
+	// SourceMessageID matches the provider's id of the source message
+	// (Record.SourceMessageID).
+	SourceMessageID string
 	// Since and Until bound the attempt time (inclusive, exclusive).
 	Since, Until time.Time
 }
@@ -432,6 +435,7 @@ func (s *Store) Event(ctx context.Context, eventID string) (*Event, error) {
 		SourceTopic:     first.SourceTopic,
 		SourcePartition: first.SourcePartition,
 		SourceOffset:    first.SourceOffset,
+		SourceMessageID: first.SourceMessageID,
 	}
 	bySink := map[string]int{}
 	for _, r := range recs {

@@ -38,6 +38,9 @@ func sample(base time.Time) []Record {
 			Source:  sinks.SourceRef{Topic: "in", Partition: 1, Offset: 42},
 			Payload: []byte(`{"assetId":"` + asset + `","n":` + fmt.Sprint(min) + `}`),
 		}
+		if ev == "e2" {
+			a.Source.MessageID = "31f460d8-92eb-427a-9487-3611c2670608"
+		}
 		if status != StatusDelivered {
 			a.Err = "broker says no"
 			a.Partition, a.Offset = -1, -1
@@ -85,6 +88,8 @@ func TestStoreQueryFilters(t *testing.T) {
 		{"type", Filter{Types: []string{"sensordata"}}, []string{"e2/k1/delivered", "e2/k1/failed-will-retry"}},
 		{"asset", Filter{AssetID: "A", Sinks: []string{"k2"}}, []string{"e1/k2/delivered"}},
 		{"event", Filter{EventID: "e2"}, []string{"e2/k1/delivered", "e2/k1/failed-will-retry"}},
+		{"source message", Filter{SourceMessageID: "31f460d8-92eb-427a-9487-3611c2670608"}, []string{"e2/k1/delivered", "e2/k1/failed-will-retry"}},
+		{"unknown source message", Filter{SourceMessageID: "31f460d8"}, nil},
 		{"since relative 1h30m", Filter{Since: rel("1h30m")}, []string{"e3/k2/dead-lettered", "e3/k2/failed", "e3/k2/failed-will-retry"}},
 		{"until absolute", Filter{Until: rel("2026-11-20T11:00:00Z")}, []string{"e1/k2/delivered", "e1/k1/delivered"}},
 		{"window", Filter{Since: rel("2h"), Until: rel("1h30m")}, []string{"e2/k1/delivered", "e2/k1/failed-will-retry"}},
@@ -99,6 +104,9 @@ func TestStoreQueryFilters(t *testing.T) {
 			var got []string
 			for _, r := range p.Records {
 				got = append(got, r.EventID+"/"+r.Sink+"/"+r.Status)
+				if want := r.EventID == "e2"; (r.SourceMessageID != "") != want {
+					t.Errorf("%s: sourceMessageId %q", r.EventID, r.SourceMessageID)
+				}
 			}
 			if strings.Join(got, " ") != strings.Join(c.want, " ") {
 				t.Fatalf("got  %v\nwant %v", got, c.want)
@@ -341,6 +349,60 @@ func TestParseTime(t *testing.T) {
 	for _, bad := range []string{"yesterday", "1y", "d", "-1d", "2026-13-01"} {
 		if _, err := ParseTime(bad, now); err == nil {
 			t.Errorf("ParseTime(%q) accepted", bad)
+		}
+	}
+}
+
+func TestSegmentSourceMessageIDAndVersion1(t *testing.T) {
+	recs := sample(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
+	data, _ := encodeSegment(nil, nil, recs)
+	got, err := decodeSegment(data, 1, true, func(*Record) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range recs {
+		if got[i].SourceMessageID != recs[i].SourceMessageID || got[i].EventID != recs[i].EventID || string(got[i].Payload) != string(recs[i].Payload) {
+			t.Errorf("record %d: %+v, want %+v", i, got[i], recs[i])
+		}
+	}
+	b, _ := json.Marshal(got[2])
+	if !strings.Contains(string(b), `"sourceMessageId":"31f460d8-92eb-427a-9487-3611c2670608"`) {
+		t.Errorf("JSON %s lacks sourceMessageId", b)
+	}
+	if b, _ := json.Marshal(got[0]); strings.Contains(string(b), "sourceMessageId") {
+		t.Errorf("JSON %s has an empty sourceMessageId", b)
+	}
+
+	// A version 1 segment (written before source message ids, same layout
+	// without flag bit 4) still decodes.
+	for i := range recs {
+		recs[i].SourceMessageID = ""
+	}
+	v1, _ := encodeSegment(nil, nil, recs)
+	v1[0] = segmentVersionV1
+	old, err := decodeSegment(v1, 1, false, func(*Record) bool { return true })
+	if err != nil || len(old) != len(recs) {
+		t.Fatalf("version 1 segment: %d records, %v", len(old), err)
+	}
+	v1[0] = 9
+	if _, err := decodeSegment(v1, 1, false, func(*Record) bool { return true }); !errors.Is(err, errCorrupt) {
+		t.Fatalf("unknown version: %v, want errCorrupt", err)
+	}
+}
+
+func TestStoreEventSourceMessageID(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	if err := s.Insert(ctx, sample(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))); err != nil {
+		t.Fatal(err)
+	}
+	for ev, want := range map[string]string{"e1": "", "e2": "31f460d8-92eb-427a-9487-3611c2670608"} {
+		e, err := s.Event(ctx, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.SourceMessageID != want {
+			t.Errorf("%s: sourceMessageId %q, want %q", ev, e.SourceMessageID, want)
 		}
 	}
 }

@@ -163,9 +163,10 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 const historyOff = "delivery history is disabled (history.enabled: false in the config)"
 
 // ParseQuery reads a deliveries query from URL parameters: sink, status,
-// type (each comma-separated or repeated), asset, eventId, since, until
-// (RFC 3339 or an age like 1d, 2h), limit, before, after (cursors) and
-// payload (true includes payloads).
+// type (each comma-separated or repeated), asset, eventId, sourceMessageId
+// (the provider's id of the source message), since, until (RFC 3339 or an
+// age like 1d, 2h), limit, before, after (cursors) and payload (true
+// includes payloads).
 func ParseQuery(v map[string][]string, now time.Time) (history.Query, error) {
 	var q history.Query
 	list := func(key string) []string {
@@ -198,7 +199,7 @@ func ParseQuery(v map[string][]string, now time.Time) (history.Query, error) {
 		}
 		q.Types[i] = string(t)
 	}
-	q.AssetID, q.EventID = one("asset"), one("eventId")
+	q.AssetID, q.EventID, q.SourceMessageID = one("asset"), one("eventId"), one("sourceMessageId")
 	var err error
 	if q.Since, err = history.ParseTime(one("since"), now); err != nil {
 		return q, errors.New("since: " + err.Error())

@@ -40,8 +40,22 @@ import (
 //     falls back to the time the asset was first seen), whenUpdated = the
 //     record timestamp. A feed that omits these facts in some messages
 //     re-emits the asset whenever they come and go.
-//   - uuid (the message id) is not mapped: it is not an int64 and names the
-//     message, not one object; record ids are assigned by the pipeline.
+//   - dtc_data and check_control_messages (lists inside a string,
+//     "[3178A, B7F34E]", "[955 Tire pressure notification]"; a JSON array
+//     is accepted too) -> one GtoemData per entry, payloadType
+//     PayloadFaultCode like Trackunit's fault codes: data {CodeIdentifier,
+//     CodeSource: the member name} and, for a check-control message
+//     "<code> <text>", CodeDescription = text. Entries are split at commas
+//     and trimmed; empty ones are skipped. whenCreated = the record
+//     timestamp. The list also stays a STRING SensorData with the text as
+//     sent, so an empty list ("[]", nothing active) is still visible. The
+//     GtoemData come after all SensorData, in member-name order, then
+//     entry order.
+//   - uuid (the message id) is not an object field: MessageID returns it
+//     and the pipeline carries it with every object derived from the
+//     message (sinks.SourceRef.MessageID: a Kafka header, an MQTT user
+//     property, the delivery history). Record ids are assigned by the
+//     pipeline.
 type mobito struct {
 	assets *assetCache
 	// layout is the sorted member names of a recent message. Messages of
@@ -103,6 +117,16 @@ func (p *mobito) sortedMembers(m map[string]any, buf []member) []member {
 
 func (p *mobito) Name() string   { return NameMobito }
 func (p *mobito) Format() Format { return FormatJSON }
+
+// MessageID returns the message's uuid, or "" when it has none.
+func (p *mobito) MessageID(in *Input) string {
+	if in == nil {
+		return ""
+	}
+	m, _ := in.Value.(map[string]any)
+	id, _ := asString(m["uuid"])
+	return id
+}
 
 // mobitoKind says how a top-level member is used.
 type mobitoKind uint8
@@ -192,6 +216,7 @@ func (p *mobito) Normalize(in *Input, dst []schemas.Object) ([]schemas.Object, e
 	var created time.Time
 	var facts int
 	var scratch [64]byte
+	var codes []mobitoCode
 	for _, mb := range members {
 		k, v := mb.name, mb.value
 		if k == "" {
@@ -226,6 +251,10 @@ func (p *mobito) Normalize(in *Input, dst []schemas.Object) ([]schemas.Object, e
 			clear(dst[start:])
 			return dst[:start], &MappingError{Profile: NameMobito, Field: k, Msg: "cannot render value", Err: err}
 		}
+		if isMobitoCodeList(k) {
+			codes = appendCodes(codes, k, v)
+			typ = schemas.ValueString
+		}
 		slab = slab[:len(slab)+1]
 		sd := &slab[len(slab)-1]
 		*sd = schemas.SensorData{
@@ -235,6 +264,19 @@ func (p *mobito) Normalize(in *Input, dst []schemas.Object) ([]schemas.Object, e
 		dst = append(dst, sd)
 	}
 
+	if len(codes) > 0 {
+		slab := make([]schemas.GtoemData, len(codes))
+		for i, c := range codes {
+			data := map[string]any{"CodeIdentifier": c.id, "CodeSource": c.source}
+			if c.desc != "" {
+				data["CodeDescription"] = c.desc
+			}
+			slab[i] = schemas.GtoemData{AssetID: assetID, OwnerID: owner, WhenCreated: now,
+				PayloadType: PayloadFaultCode, Data: data, WhenReceived: recv}
+			dst = append(dst, &slab[i])
+		}
+	}
+
 	if emit, firstSeen := p.assets.observe(assetID, uint64(h), now); emit {
 		if created.IsZero() {
 			created = firstSeen
@@ -242,6 +284,72 @@ func (p *mobito) Normalize(in *Input, dst []schemas.Object) ([]schemas.Object, e
 		dst = append(dst, p.asset(m, members, facts, assetID, vin, owner, created, now))
 	}
 	return dst, nil
+}
+
+// isMobitoCodeList reports whether member k is a list of fault codes.
+func isMobitoCodeList(k string) bool { return k == "dtc_data" || k == "check_control_messages" }
+
+// mobitoCode is one entry of a fault-code list.
+type mobitoCode struct{ source, id, desc string }
+
+// appendCodes appends the entries of the code list v (member k): a string
+// "[a, b]" (brackets optional) or a JSON array. A check-control entry
+// "955 Tire pressure notification" splits into code and description.
+func appendCodes(dst []mobitoCode, k string, v any) []mobitoCode {
+	var entries []string
+	switch x := v.(type) {
+	case string:
+		t := strings.TrimSpace(x)
+		t = strings.TrimSuffix(strings.TrimPrefix(t, "["), "]")
+		entries = strings.Split(t, ",")
+	case []any:
+		for _, e := range x {
+			if e == nil {
+				continue
+			}
+			if str, ok := e.(string); ok {
+				entries = append(entries, str)
+				continue
+			}
+			text, _, err := mobitoValue(e)
+			if err == nil {
+				entries = append(entries, text)
+			}
+		}
+	default:
+		return dst
+	}
+	for _, e := range entries {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		c := mobitoCode{source: k, id: e}
+		if k == "check_control_messages" {
+			if code, desc, ok := strings.Cut(e, " "); ok && isCode(code) {
+				c.id, c.desc = code, strings.TrimSpace(desc)
+			}
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// isCode reports whether s looks like a check-control code: ASCII letters
+// and digits with at least one digit.
+func isCode(s string) bool {
+	digit := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digit = true
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
+		default:
+			return false
+		}
+	}
+	return digit
 }
 
 // mobitoValue renders one signal value and its type.

@@ -71,6 +71,7 @@ func TestMobitoSample(t *testing.T) {
 		{"vehicle_check_status_date", "2027-02", schemas.ValueString},
 		{"legal_inspection_date", "01.04.2027 00:00:00 UTC", schemas.ValueString},
 		{"dtc_data", "[3178A, B7F34E, 804070, 804081, 800ABF, B7F500, 31796, 31790, B7F8C6]", schemas.ValueString},
+		{"check_control_messages", "[955 Tire pressure notification]", schemas.ValueString},
 		{"extra_equipment", "01CB,01DF,01DZ,0230,0249,026M,02PA,02TF,02VB", schemas.ValueString},
 		{"position_can_be_trusted", "true", schemas.ValueBoolean},
 		{"doors_front_left_is_open", "false", schemas.ValueBoolean},
@@ -96,8 +97,34 @@ func TestMobitoSample(t *testing.T) {
 			t.Errorf("member %s: sensor %v, excluded %v", field, isSensor, excluded)
 		}
 	}
-	if n := len(ofType[*schemas.SensorData](objs)); n+2 != len(objs) {
-		t.Errorf("%d objects, %d sensors: want Location + sensors + Asset", len(objs), n)
+	nSensors := len(ofType[*schemas.SensorData](objs))
+	if n := nSensors; n+2+10 != len(objs) {
+		t.Errorf("%d objects, %d sensors: want Location + sensors + 10 fault codes + Asset", len(objs), n)
+	}
+
+	// The fault-code lists: one GtoemData per code after the SensorData,
+	// check_control_messages first (member-name order).
+	var codes []string
+	for i, o := range objs[1+nSensors : len(objs)-1] {
+		g, ok := o.(*schemas.GtoemData)
+		if !ok {
+			t.Fatalf("object %d is %T, want *GtoemData", 1+nSensors+i, o)
+		}
+		if g.PayloadType != profile.PayloadFaultCode || g.AssetID != sampleVINAssetID || g.OwnerID != "ExampleFleetId" ||
+			!g.WhenCreated.Equal(ts) || g.WhenReceived == nil || *g.WhenReceived != ts.UnixMilli() || g.BoxID != nil {
+			t.Errorf("fault code %d = %+v", i, *g)
+		}
+		codes = append(codes, dataJSON(g))
+	}
+	wantCodes := []string{`{"CodeDescription":"Tire pressure notification","CodeIdentifier":"955","CodeSource":"check_control_messages"}`}
+	for _, c := range []string{"3178A", "B7F34E", "804070", "804081", "800ABF", "B7F500", "31796", "31790", "B7F8C6"} {
+		wantCodes = append(wantCodes, `{"CodeIdentifier":"`+c+`","CodeSource":"dtc_data"}`)
+	}
+	if !slices.Equal(codes, wantCodes) {
+		t.Errorf("fault codes:\n got %q\nwant %q", codes, wantCodes)
+	}
+	if id := p.MessageID(mobitoInput(sample)); id != "31f460d8-92eb-427a-9487-3611c2670608" {
+		t.Errorf("MessageID = %q, want the sample's uuid", id)
 	}
 
 	// The same record decoded without UseNumber (float64 numbers) maps the
@@ -408,5 +435,69 @@ func TestMobitoMemberOrderCache(t *testing.T) {
 				t.Fatalf("input %d object %d:\n%s\n%s", i, j, a, b)
 			}
 		}
+	}
+}
+
+func TestMobitoFaultCodeLists(t *testing.T) {
+	tests := []struct {
+		name  string
+		field string
+		value any
+		want  []string // data of each GtoemData
+	}{
+		{"empty list", "dtc_data", "[]", nil},
+		{"blank", "dtc_data", "  ", nil},
+		{"one digit code stays text", "dtc_data", "[12345]", []string{`{"CodeIdentifier":"12345","CodeSource":"dtc_data"}`}},
+		{"no brackets, spaces, empty entries", "dtc_data", " 3178A ,, B7F34E ", []string{
+			`{"CodeIdentifier":"3178A","CodeSource":"dtc_data"}`, `{"CodeIdentifier":"B7F34E","CodeSource":"dtc_data"}`}},
+		{"JSON array", "dtc_data", []any{"3178A", json.Number("31796"), nil}, []string{
+			`{"CodeIdentifier":"3178A","CodeSource":"dtc_data"}`, `{"CodeIdentifier":"31796","CodeSource":"dtc_data"}`}},
+		{"several check-control messages", "check_control_messages", "[955 Tire pressure notification, 61 Washer fluid low]", []string{
+			`{"CodeDescription":"Tire pressure notification","CodeIdentifier":"955","CodeSource":"check_control_messages"}`,
+			`{"CodeDescription":"Washer fluid low","CodeIdentifier":"61","CodeSource":"check_control_messages"}`}},
+		{"check-control free text", "check_control_messages", "[Service due]", []string{
+			`{"CodeIdentifier":"Service due","CodeSource":"check_control_messages"}`}},
+		{"check-control code alone", "check_control_messages", "[955]", []string{
+			`{"CodeIdentifier":"955","CodeSource":"check_control_messages"}`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := map[string]any{"vin": "V1", "fleet_id": "F", tc.field: tc.value}
+			objs, err := newProfile(t, profile.NameMobito, profile.Options{}).Normalize(mobitoInput(m), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkObjects(t, objs)
+			var got []string
+			for _, g := range ofType[*schemas.GtoemData](objs) {
+				got = append(got, dataJSON(g))
+			}
+			var want []string
+			for _, w := range tc.want {
+				want = append(want, canonical(t, w))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("got  %q\nwant %q", got, want)
+			}
+			// The list itself stays a STRING SensorData.
+			if sd := sensors(objs)[tc.field]; sd == nil || sd.Type != schemas.ValueString {
+				t.Errorf("SensorData %s = %+v, want STRING", tc.field, sd)
+			}
+			if _, ok := objs[len(objs)-1].(*schemas.Asset); !ok {
+				t.Errorf("last object is %T, want the Asset", objs[len(objs)-1])
+			}
+		})
+	}
+	p := newProfile(t, profile.NameMobito, profile.Options{})
+	for _, v := range []any{nil, "x", map[string]any{"vin": "V"}, map[string]any{"uuid": 5.0}, map[string]any{"uuid": ""}} {
+		if id := p.MessageID(&profile.Input{Value: v}); id != "" {
+			t.Errorf("MessageID(%v) = %q, want empty", v, id)
+		}
+	}
+	if id := p.MessageID(nil); id != "" {
+		t.Errorf("MessageID(nil) = %q", id)
+	}
+	if id := newProfile(t, profile.NameTrackunit, profile.Options{}).MessageID(trackunitInput(map[string]any{"uuid": "u"})); id != "" {
+		t.Errorf("trackunit MessageID = %q, want empty", id)
 	}
 }

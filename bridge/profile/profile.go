@@ -30,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/telebridge/telebridge/codec"
 	"github.com/telebridge/telebridge/schemas"
 )
 
@@ -75,6 +76,11 @@ type Profile interface {
 	// the record is poison (cannot produce required fields); it is always a
 	// *MappingError naming the field path, and dst is returned unchanged.
 	Normalize(in *Input, dst []schemas.Object) ([]schemas.Object, error)
+	// MessageID returns the feed's own id of the message in in (MOBITO's
+	// uuid), or "" when the feed or the message has none. The pipeline
+	// carries it with every object derived from the message, so users can
+	// trace an object back to the provider's message.
+	MessageID(in *Input) string
 }
 
 // Options configures a profile.
@@ -118,10 +124,19 @@ var trackunitSchema string
 
 // TrackunitReaderSchema returns the pinned Avro reader schema of the
 // trackunit-insights profile (record com.trackunit.machineinsights.MachineInsights).
-// Writer schemas from the registry are resolved into it; fields the writer
-// adds are ignored by schema resolution unless the codec decodes with the
-// writer schema, in which case insight-shaped ones still become SensorData.
+// Writer schemas from the registry are resolved into it. Decoded with
+// TrackunitDecodeOptions, fields the writer adds still reach the profile,
+// so insight-shaped ones become SensorData in both decode modes.
 func TrackunitReaderSchema() string { return trackunitSchema }
+
+// TrackunitDecodeOptions are the codec options the trackunit-insights
+// profile expects, in both decode modes: codec.KeepUnknownFields (new
+// writer fields are mapped, not dropped, when the writer is resolved into
+// the pinned reader schema) and codec.BranchNames (a CAN message's plain
+// and accumulated value stay distinguishable).
+func TrackunitDecodeOptions() []codec.DecodeOption {
+	return []codec.DecodeOption{codec.KeepUnknownFields(), codec.BranchNames()}
+}
 
 // MappingError reports a record that cannot be mapped: a required field is
 // missing or a field has a value of the wrong kind. Such a record is poison

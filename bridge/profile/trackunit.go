@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/telebridge/telebridge/codec"
 	"github.com/telebridge/telebridge/schemas"
 )
 
@@ -15,7 +16,9 @@ import (
 const (
 	// PayloadCANMessage: data holds one CANMessages entry with its
 	// CanMessageData members flattened in, CanMessageValues as "values"
-	// and BinaryValue as lower-case hex text.
+	// (with "valuesType" naming its union branch: CanValue, CanMinMaxValue
+	// or CanAccumulatedValue in the pinned reader schema) and BinaryValue
+	// as lower-case hex text.
 	PayloadCANMessage int32 = 1
 	// PayloadFaultCode: data holds one FaultCodes entry (CodeIdentifier,
 	// CodeDescription, CodeSeverity, CodeSource, datetimeCleared in ms).
@@ -28,9 +31,12 @@ const (
 // trackunit is the trackunit-insights profile.
 //
 // Mapping of one Machine Insights message (every group optional except
-// Metadata.MachineId):
-//   - Location -> Location (skipped when Latitude or Longitude is missing, or
-//     both are 0: the altitude-only case). whenCreated = Location.datetime.
+// Metadata.MachineId), in output order:
+//   - Location -> Location when Latitude and Longitude are both present and
+//     not both 0. whenCreated = Location.datetime, altitude = Altitude
+//     (AltitudeUnits is always metres, as object-sync's altitude is).
+//     speed = the Speed insight's value when its datetime equals
+//     Location.datetime (the Speed SensorData is emitted as well).
 //   - Every other top-level field whose value has the insight shape (a
 //     datetime member, exactly one numeric or boolean member and at most one
 //     string unit member) -> SensorData: the hours fields, the ~150 machine
@@ -40,17 +46,31 @@ const (
 //     "hours"). Since Trackunit units are fixed per field, sensorId is
 //     stable per sensor. Doubles are DECIMAL (even when integral), longs
 //     INTEGER, booleans BOOLEAN. Fields of any other shape are ignored.
-//   - AdvancedSensors[i] -> SensorData: sensorId = SensorId (plus
-//     ":<UnitOfMeasurement>"), sensorType = SensorName, value NumericValue
-//     (DECIMAL) or else StringValue (STRING); entries with neither are
-//     skipped.
+//   - AdvancedSensors[i] -> SensorData: sensorId = "<Source>/<SensorId>"
+//     (just SensorId without a Source) plus ":<UnitOfMeasurement>",
+//     sensorType = SensorName, value NumericValue (DECIMAL) or else
+//     StringValue (STRING); an entry with both gives a second SensorData
+//     "<sensorId without unit>/StringValue" for the text; entries with
+//     neither are skipped.
 //   - CANMessages[i], FaultCodes[i], AccessControlKeyUsage -> GtoemData with
 //     payloadType PayloadCANMessage, PayloadFaultCode, PayloadAccessControl.
+//   - Location details -> SensorData, sensorType = sensorId without the
+//     unit: "Location.Altitude:<AltitudeUnits, default metres>" when no
+//     Location object carries it (the altitude-only case, Latitude and
+//     Longitude both 0), any other scalar Location member "Location.<name>";
+//     LocationMetadata members ("LocationMetadata.AccuracyRadius:metres",
+//     "LocationMetadata.HighAccuracy", whenCreated = Location.datetime or
+//     else the record time) and LocationAddress members
+//     ("LocationAddress.Country", Zipcode, City, Address, GeoHash, always
+//     STRING; whenCreated = LocationAddress.datetime). Null members are
+//     skipped. These come after the GtoemData so that adding them did not
+//     move the object index (and eventId) of any object mapped before.
 //   - EquipmentHeader + Metadata -> Asset (last, only when new or changed).
 //
-// LocationMetadata and LocationAddress have no object-sync counterpart and
-// are not mapped. A data point without a datetime takes the record
-// timestamp. when_received is the record timestamp.
+// A data point without a datetime takes the record timestamp.
+// when_received is the record timestamp. A record decoded with
+// codec.BranchNames names the CanMessageValues branch; it is kept as the
+// CAN message's "valuesType" member.
 type trackunit struct {
 	owner  string
 	assets *assetCache
@@ -58,6 +78,9 @@ type trackunit struct {
 
 func (p *trackunit) Name() string   { return NameTrackunit }
 func (p *trackunit) Format() Format { return FormatAvro }
+
+// MessageID returns "": Machine Insights messages carry no message id.
+func (p *trackunit) MessageID(*Input) string { return "" }
 
 // Top-level groups with a structure of their own, never read as insights.
 func isTrackunitStructural(name string) bool {
@@ -242,6 +265,7 @@ func (p *trackunit) normalizeData(r *tuRecord, m map[string]any, dst []schemas.O
 		return dst, err
 	}
 	if loc != nil {
+		loc.Speed = p.speedAt(r, m, loc.WhenCreated)
 		dst = append(dst, loc)
 	}
 
@@ -259,7 +283,8 @@ func (p *trackunit) normalizeData(r *tuRecord, m map[string]any, dst []schemas.O
 		return dst, err
 	}
 	rd := readings{
-		slab: make([]sensorSlot, 0, len(fields)+len(adv)),
+		// An advanced sensor may give a number and a text.
+		slab: make([]sensorSlot, 0, len(fields)+2*len(adv)),
 		text: make([]byte, 0, 24*(len(fields)+len(adv))),
 	}
 	for _, f := range fields {
@@ -301,7 +326,149 @@ func (p *trackunit) normalizeData(r *tuRecord, m map[string]any, dst []schemas.O
 		}
 		dst = append(dst, g)
 	}
+	return p.locationDetails(r, m, loc != nil, dst)
+}
+
+// Location members mapped to the Location object or its altitude reading.
+func isLocationMember(name string) bool {
+	switch name {
+	case "Latitude", "Longitude", "Altitude", "AltitudeUnits", "datetime":
+		return true
+	}
+	return false
+}
+
+// locationDetails appends the SensorData of the Location details (see the
+// mapping on trackunit): the altitude and position members no Location
+// object carries, LocationMetadata and LocationAddress.
+func (p *trackunit) locationDetails(r *tuRecord, m map[string]any, located bool, dst []schemas.Object) ([]schemas.Object, error) {
+	lg, err := p.group(m, "Location")
+	if err != nil {
+		return dst, err
+	}
+	meta, err := p.group(m, "LocationMetadata")
+	if err != nil {
+		return dst, err
+	}
+	addr, err := p.group(m, "LocationAddress")
+	if err != nil {
+		return dst, err
+	}
+	if lg == nil && meta == nil && addr == nil {
+		return dst, nil
+	}
+	rd := readings{
+		slab: make([]sensorSlot, 0, len(lg)+len(meta)+len(addr)),
+		text: make([]byte, 0, 32*(len(lg)+len(meta)+len(addr))),
+	}
+	locTime := r.now
+	if lg != nil {
+		if locTime, err = p.pointTime(r, lg, "Location"); err != nil {
+			return dst, err
+		}
+		if !located {
+			if v := lg["Altitude"]; v != nil {
+				if _, ok := asFloat(v); !ok {
+					return dst, p.fail("Location.Altitude", "%v (%T) is not a finite number", v, v)
+				}
+				unit, ok := asString(lg["AltitudeUnits"])
+				if !ok {
+					unit = "metres"
+				}
+				if sd := rd.add(r, "Location.Altitude", "Location.Altitude", unit, v, false, locTime); sd != nil {
+					dst = append(dst, sd)
+				}
+			}
+		}
+		var keys [8]string
+		for _, k := range sortedKeys(lg, keys[:0]) {
+			v := lg[k]
+			switch {
+			case isLocationMember(k) && (located || k != "Latitude" && k != "Longitude"):
+				continue
+			case k == "Latitude" || k == "Longitude":
+				// No Location object: a lone coordinate is kept; both 0
+				// is the documented "position unknown" and is not.
+				if lat, lon := lg["Latitude"], lg["Longitude"]; lat != nil && lon != nil {
+					if f, _ := asFloat(lat); f == 0 {
+						if g, _ := asFloat(lon); g == 0 {
+							continue
+						}
+					}
+				}
+			}
+			if sd := rd.add(r, "Location."+k, "Location."+k, "", v, false, locTime); sd != nil {
+				dst = append(dst, sd)
+			}
+		}
+	}
+	if meta != nil {
+		var keys [4]string
+		for _, k := range sortedKeys(meta, keys[:0]) {
+			if k == "datetime" {
+				continue
+			}
+			unit := ""
+			if k == "AccuracyRadius" {
+				unit = "metres"
+			}
+			name := "LocationMetadata." + k
+			if sd := rd.add(r, name, name, unit, meta[k], false, locTime); sd != nil {
+				dst = append(dst, sd)
+			}
+		}
+	}
+	if addr != nil {
+		when, err := p.pointTime(r, addr, "LocationAddress")
+		if err != nil {
+			return dst, err
+		}
+		var keys [8]string
+		for _, k := range sortedKeys(addr, keys[:0]) {
+			if k == "datetime" {
+				continue
+			}
+			name := "LocationAddress." + k
+			if sd := rd.add(r, name, name, "", addr[k], true, when); sd != nil {
+				dst = append(dst, sd)
+			}
+		}
+	}
+	rd.finish()
 	return dst, nil
+}
+
+// sortedKeys appends the non-empty member names of g to buf, sorted.
+func sortedKeys(g map[string]any, buf []string) []string {
+	for k := range g {
+		if k != "" && k != codec.BranchKey {
+			buf = append(buf, k)
+		}
+	}
+	slices.Sort(buf)
+	return buf
+}
+
+// speedAt returns the value of the Speed insight when its datetime is
+// exactly when, the time of the Location.
+func (p *trackunit) speedAt(r *tuRecord, m map[string]any, when time.Time) *float64 {
+	g, ok := m["Speed"].(map[string]any)
+	if !ok {
+		return nil
+	}
+	value, _, dt, ok := insightShape(g)
+	if !ok || dt == nil || scalarKind(value) == kindBool {
+		return nil
+	}
+	t, err := asTime(dt)
+	if err != nil || !t.Equal(when) {
+		return nil
+	}
+	f, ok := asFloat(value)
+	if !ok {
+		return nil
+	}
+	return &f
 }
 
 // location maps the Location group; nil when there is no usable position.
@@ -374,8 +541,9 @@ func (p *trackunit) advancedSensors(r *tuRecord, rd *readings, arr []any, dst []
 			return dst, p.fail("AdvancedSensors["+strconv.Itoa(i)+"]", "is %T, want a record", e)
 		}
 		value, forceString := g["NumericValue"], false
+		text := g["StringValue"]
 		if value == nil {
-			value, forceString = g["StringValue"], true
+			value, forceString, text = text, true, nil
 		}
 		if value == nil {
 			continue
@@ -398,9 +566,18 @@ func (p *trackunit) advancedSensors(r *tuRecord, rd *readings, arr []any, dst []
 		if name == "" {
 			name = "AdvancedSensor"
 		}
+		if src, ok := asString(g["Source"]); ok {
+			id = src + "/" + id
+		}
 		unit, _ := asString(g["UnitOfMeasurement"])
 		if sd := rd.add(r, id, name, unit, value, forceString, when); sd != nil {
 			dst = append(dst, sd)
+		}
+		if text != nil {
+			// Both values sent: the text follows the number.
+			if sd := rd.add(r, id+"/StringValue", name, "", text, true, when); sd != nil {
+				dst = append(dst, sd)
+			}
 		}
 	}
 	return dst, nil
@@ -465,6 +642,19 @@ func (p *trackunit) gtoem(r *tuRecord, g map[string]any, path string, payload in
 					continue
 				}
 			case "CanMessageValues":
+				if cv, ok := v.(map[string]any); ok {
+					if b, ok := cv[codec.BranchKey].(string); ok {
+						data["valuesType"] = b
+						vals := make(map[string]any, len(cv))
+						for k2, v2 := range cv {
+							if k2 != codec.BranchKey {
+								vals[k2] = plain(v2, 2)
+							}
+						}
+						data["values"] = vals
+						continue
+					}
+				}
 				data["values"] = plain(v, 1)
 				continue
 			}
@@ -489,6 +679,9 @@ func insightShape(g map[string]any) (value any, unit string, datetime any, ok bo
 	for k, v := range g {
 		if k == "datetime" {
 			datetime, hasDatetime = v, true
+			continue
+		}
+		if k == codec.BranchKey {
 			continue
 		}
 		switch scalarKind(v) {

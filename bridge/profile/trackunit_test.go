@@ -12,6 +12,7 @@ import (
 	"github.com/hamba/avro/v2"
 
 	"github.com/telebridge/telebridge/bridge/profile"
+	"github.com/telebridge/telebridge/codec"
 	"github.com/telebridge/telebridge/internal/fleet"
 	"github.com/telebridge/telebridge/schemas"
 )
@@ -107,8 +108,8 @@ func TestTrackunitSample(t *testing.T) {
 		{"IgnitionStatus", "BOOLEAN", "true", ""},
 		{"ParkingBrakeEngaged", "BOOLEAN", "false", ""},
 		{"Speed:km/h", "DECIMAL", "6.5", ""},
-		{"101:percent", "DECIMAL", "87.5", "Hydraulic tank level"},
-		{"202", "STRING", "HAMMER", "Attachment tag"},
+		{"MODBUS/101:percent", "DECIMAL", "87.5", "Hydraulic tank level"},
+		{"BLUETOOTH_TAG/202", "STRING", "HAMMER", "Attachment tag"},
 	}
 	var got []sd
 	for _, o := range objs[1:] {
@@ -120,7 +121,7 @@ func TestTrackunitSample(t *testing.T) {
 		if s.AssetID != sampleMachineID || s.OwnerID != owner || s.WhenReceived == nil || *s.WhenReceived != recv {
 			t.Errorf("%s: asset/owner/when_received = %s/%s/%v", s.SensorID, s.AssetID, s.OwnerID, s.WhenReceived)
 		}
-		if name, _, _ := strings.Cut(s.SensorID, ":"); s.SensorType != name && !strings.HasPrefix(s.SensorID, "10") && !strings.HasPrefix(s.SensorID, "20") {
+		if name, _, _ := strings.Cut(s.SensorID, ":"); s.SensorType != name && !strings.Contains(s.SensorID, "/") {
 			t.Errorf("%s: sensorType %s, want %s", s.SensorID, s.SensorType, name)
 		}
 		switch s.SensorID {
@@ -128,7 +129,7 @@ func TestTrackunitSample(t *testing.T) {
 			if !s.WhenCreated.Equal(ms(1741082389000)) {
 				t.Errorf("FuelRemaining whenCreated = %v", s.WhenCreated)
 			}
-		case "101:percent":
+		case "MODBUS/101:percent":
 			if !s.WhenCreated.Equal(ms(1741082360000)) {
 				t.Errorf("advanced sensor whenCreated = %v", s.WhenCreated)
 			}
@@ -147,6 +148,31 @@ func TestTrackunitSample(t *testing.T) {
 	g := ofType[*schemas.GtoemData](objs)
 	if len(g) != 3 {
 		t.Fatalf("%d GtoemData, want 3", len(g))
+	}
+	if first := 1 + len(want); objs[first] != schemas.Object(g[0]) {
+		t.Errorf("objs[%d] = %T, want the CAN GtoemData right after the SensorData", first, objs[first])
+	}
+
+	// Then the location details, after every object of the first mapping
+	// version (their indexes, and so eventIds, did not move).
+	wantDetails := []sd{
+		{"LocationMetadata.AccuracyRadius:metres", "DECIMAL", "7.9", "LocationMetadata.AccuracyRadius"},
+		{"LocationMetadata.HighAccuracy", "BOOLEAN", "true", "LocationMetadata.HighAccuracy"},
+		{"LocationAddress.Address", "STRING", "Site road 12", "LocationAddress.Address"},
+		{"LocationAddress.City", "STRING", "Copenhagen", "LocationAddress.City"},
+		{"LocationAddress.Country", "STRING", "DK", "LocationAddress.Country"},
+		{"LocationAddress.Zipcode", "STRING", "1550", "LocationAddress.Zipcode"},
+	}
+	var gotDetails []sd
+	for _, o := range objs[1+len(want)+len(g) : len(objs)-1] {
+		s := o.(*schemas.SensorData)
+		gotDetails = append(gotDetails, sd{s.SensorID, s.Type, s.Value, s.SensorType})
+		if !s.WhenCreated.Equal(ms(1741082370000)) || s.AssetID != sampleMachineID || s.WhenReceived == nil {
+			t.Errorf("%s: whenCreated %v, asset %s", s.SensorID, s.WhenCreated, s.AssetID)
+		}
+	}
+	if !slices.Equal(gotDetails, wantDetails) {
+		t.Errorf("location details:\n got %v\nwant %v", gotDetails, wantDetails)
 	}
 	can := g[0]
 	if can.PayloadType != profile.PayloadCANMessage || !can.WhenCreated.Equal(ms(1741082340000)) ||
@@ -180,7 +206,7 @@ func TestTrackunitSample(t *testing.T) {
 		a.Note == nil || *a.Note != "Red Tractors F6000" || !slices.Equal(a.Tags, wantTags) || a.Disabled != nil {
 		t.Errorf("Asset = %+v", *a)
 	}
-	if n := 1 + len(want) + len(g) + 1; n != len(objs) {
+	if n := 1 + len(want) + len(g) + len(wantDetails) + 1; n != len(objs) {
 		t.Errorf("%d objects, want %d", len(objs), n)
 	}
 }
@@ -220,8 +246,8 @@ func TestTrackunitJSONRendering(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkObjects(t, objs)
-	if len(objs) != 29 {
-		t.Errorf("%d objects, want 29", len(objs))
+	if len(objs) != 35 {
+		t.Errorf("%d objects, want 35", len(objs))
 	}
 	s := sensors(objs)
 	if d := s["DefRemaining:percent"]; d == nil || d.Value != "71.0" || d.Type != schemas.ValueDecimal || d.OwnerID != "owner-1" {
@@ -230,9 +256,11 @@ func TestTrackunitJSONRendering(t *testing.T) {
 }
 
 func TestTrackunitNewInsightField(t *testing.T) {
-	// A writer schema with a field the reader does not know: decoded with
-	// the writer schema, the new insight-shaped field becomes SensorData;
-	// resolved into the reader schema, it is dropped and the rest maps.
+	// A writer schema with a field the reader does not know becomes
+	// SensorData both when decoded with the writer schema (decode: writer)
+	// and when resolved into the pinned reader schema with the options the
+	// bridge uses (decode: pinned); without KeepUnknownFields plain Avro
+	// resolution drops it.
 	v2, err := os.ReadFile("../../testdata/trackunit/insights-v2.avsc")
 	if err != nil {
 		t.Fatal(err)
@@ -243,42 +271,150 @@ func TestTrackunitNewInsightField(t *testing.T) {
 	native["HydraulicOilTemperature"] = map[string]any{"com.trackunit.machineinsights.TemperatureReading": map[string]any{
 		"Temperature": 61.5, "TemperatureUnit": "celsius", "datetime": ts.UnixMilli() - 5000}}
 	native["UnknownShape"] = map[string]any{"a": 1} // not in the writer schema: ignored by the encoder
+	payload, err := avro.Marshal(writer, native)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		reader avro.Schema
+		opts   []codec.DecodeOption
+		want   bool
+	}{
+		{"decode writer", nil, profile.TrackunitDecodeOptions(), true},
+		{"decode pinned", reader, profile.TrackunitDecodeOptions(), true},
+		{"plain Avro resolution", reader, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan, err := codec.NewPlan(writer, tc.reader, tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := plan.Decode(payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs, err := newProfile(t, profile.NameTrackunit, profile.Options{}).Normalize(trackunitInput(v.(map[string]any)), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkObjects(t, objs)
+			s := sensors(objs)["HydraulicOilTemperature:celsius"]
+			if !tc.want {
+				if s != nil {
+					t.Fatalf("new field mapped without KeepUnknownFields: %+v", s)
+				}
+				return
+			}
+			if s == nil || s.Value != "61.5" || s.Type != schemas.ValueDecimal || s.SensorType != "HydraulicOilTemperature" ||
+				!s.WhenCreated.Equal(ts.Add(-5*time.Second)) {
+				t.Fatalf("new insight field: %+v", s)
+			}
+			if sensors(objs)["AmbientAirTemperature:celsius"] != nil {
+				t.Error("field removed by the writer still mapped")
+			}
+		})
+	}
+}
 
-	byWriter := roundTrip(t, writer, writer, native)
-	objs, err := newProfile(t, profile.NameTrackunit, profile.Options{}).Normalize(trackunitInput(byWriter), nil)
+func TestTrackunitCANValuesBranch(t *testing.T) {
+	// Through the codec with BranchNames, a plain and an accumulated CAN
+	// value stay distinguishable ("valuesType").
+	s := readerSchema(t)
+	msg := func(branch string, values map[string]any) map[string]any {
+		return map[string]any{
+			"Metadata": map[string]any{"com.trackunit.machineinsights.Metadata": map[string]any{"MachineId": "m-1"}},
+			"CANMessages": map[string]any{"array": []any{map[string]any{
+				"datetime": int64(1000), "VariableId": map[string]any{"long": int64(7)},
+				"CanMessageValues": map[string]any{"com.trackunit.machineinsights." + branch: values},
+			}}},
+		}
+	}
+	plan, err := codec.NewPlan(s, s, profile.TrackunitDecodeOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkObjects(t, objs)
-	s := sensors(objs)["HydraulicOilTemperature:celsius"]
-	if s == nil || s.Value != "61.5" || s.Type != schemas.ValueDecimal || s.SensorType != "HydraulicOilTemperature" ||
-		!s.WhenCreated.Equal(ts.Add(-5*time.Second)) {
-		t.Fatalf("new insight field: %+v", s)
+	for _, tc := range []struct {
+		branch string
+		values map[string]any
+		want   string
+	}{
+		{"CanValue", map[string]any{"value": 12.5}, `{"VariableId":7,"values":{"value":12.5},"valuesType":"CanValue"}`},
+		{"CanAccumulatedValue", map[string]any{"value": 12.5}, `{"VariableId":7,"values":{"value":12.5},"valuesType":"CanAccumulatedValue"}`},
+		{"CanMinMaxValue", map[string]any{"MinValue": 1.0, "MaxValue": 2.0}, `{"VariableId":7,"values":{"MaxValue":2,"MinValue":1},"valuesType":"CanMinMaxValue"}`},
+	} {
+		b, err := avro.Marshal(s, msg(tc.branch, tc.values))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := plan.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := newProfile(t, profile.NameTrackunit, profile.Options{}).Normalize(trackunitInput(v.(map[string]any)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkObjects(t, objs)
+		g := ofType[*schemas.GtoemData](objs)
+		if len(g) != 1 || dataJSON(g[0]) != canonical(t, tc.want) {
+			t.Errorf("%s: %d GtoemData, data %s, want %s", tc.branch, len(g), dataJSON(g[0]), tc.want)
+		}
 	}
-	if sensors(objs)["AmbientAirTemperature:celsius"] != nil {
-		t.Error("field removed by the writer still mapped")
-	}
+}
 
-	resolved, err := avro.NewSchemaCompatibility().Resolve(reader, writer)
-	if err != nil {
-		t.Fatal(err)
+func TestTrackunitLocationSpeedAndExtras(t *testing.T) {
+	loc := func(extra map[string]any) map[string]any {
+		g := map[string]any{"Latitude": 55.0, "Longitude": 12.0, "datetime": int64(5000)}
+		for k, v := range extra {
+			g[k] = v
+		}
+		return g
 	}
-	b, err := avro.Marshal(writer, native)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name      string
+		location  map[string]any
+		speedAt   int64
+		wantSpeed *float64
+		wantExtra map[string]string
+	}{
+		{"speed at the location time", loc(nil), 5000, ptr(6.5), nil},
+		{"speed at another time", loc(nil), 5001, nil, nil},
+		{"a member the reader lacks", loc(map[string]any{"Heading": 271.5, "Fix": "3D"}), 1, nil,
+			map[string]string{"Location.Heading": "271.5", "Location.Fix": "3D"}},
 	}
-	var generic any
-	if err := avro.Unmarshal(resolved, b, &generic); err != nil {
-		t.Fatal(err)
-	}
-	byReader := codecValue(reader, generic).(map[string]any)
-	objs, err = newProfile(t, profile.NameTrackunit, profile.Options{}).Normalize(trackunitInput(byReader), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkObjects(t, objs)
-	if sensors(objs)["HydraulicOilTemperature:celsius"] != nil {
-		t.Error("reader-resolved value still has the new field")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := map[string]any{
+				"Metadata": map[string]any{"MachineId": "m-1"},
+				"Location": tc.location,
+				"Speed":    map[string]any{"Value": 6.5, "Unit": "km/h", "datetime": tc.speedAt},
+			}
+			objs, err := newProfile(t, profile.NameTrackunit, profile.Options{}).Normalize(trackunitInput(m), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkObjects(t, objs)
+			l := ofType[*schemas.Location](objs)
+			if len(l) != 1 {
+				t.Fatalf("%d Locations", len(l))
+			}
+			if (l[0].Speed == nil) != (tc.wantSpeed == nil) || (l[0].Speed != nil && *l[0].Speed != *tc.wantSpeed) {
+				t.Errorf("speed = %v, want %v", l[0].Speed, tc.wantSpeed)
+			}
+			got := sensors(objs)
+			if got["Speed:km/h"] == nil {
+				t.Error("Speed SensorData missing")
+			}
+			if len(got) != 1+len(tc.wantExtra) {
+				t.Errorf("sensors %v, want Speed and %v", got, tc.wantExtra)
+			}
+			for id, v := range tc.wantExtra {
+				if got[id] == nil || got[id].Value != v || !got[id].WhenCreated.Equal(time.UnixMilli(5000)) {
+					t.Errorf("%s = %+v, want %s at the location time", id, got[id], v)
+				}
+			}
+		})
 	}
 }
 
@@ -308,9 +444,24 @@ func TestTrackunitShapes(t *testing.T) {
 		{"NaN skipped", map[string]any{"X": map[string]any{"A": nan(), "datetime": int64(1)}}, nil},
 		{"null datetime takes record time", map[string]any{"X": map[string]any{"A": true, "datetime": nil}},
 			map[string][2]string{"X": {"true", "BOOLEAN"}}},
-		{"structural groups ignored", map[string]any{"LocationMetadata": map[string]any{"AccuracyRadius": 2.0, "datetime": int64(1)}}, nil},
-		{"altitude only", map[string]any{"Location": map[string]any{"Latitude": 0.0, "Longitude": 0.0, "Altitude": 30.0, "datetime": int64(1)}}, nil},
-		{"location without coordinates", map[string]any{"Location": map[string]any{"Altitude": 30.0, "datetime": int64(1)}}, nil},
+		{"structural groups are not insights", map[string]any{"LocationMetadata": map[string]any{"AccuracyRadius": 2.0, "datetime": int64(1)}},
+			map[string][2]string{"LocationMetadata.AccuracyRadius:metres": {"2", "DECIMAL"}}},
+		{"altitude only", map[string]any{"Location": map[string]any{"Latitude": 0.0, "Longitude": 0.0, "Altitude": 30.0, "datetime": int64(1)}},
+			map[string][2]string{"Location.Altitude:metres": {"30", "DECIMAL"}}},
+		{"altitude only with units", map[string]any{"Location": map[string]any{"Latitude": 0.0, "Longitude": 0.0, "Altitude": 30.5, "AltitudeUnits": "metres", "datetime": int64(1)}},
+			map[string][2]string{"Location.Altitude:metres": {"30.5", "DECIMAL"}}},
+		{"nothing known of the location", map[string]any{"Location": map[string]any{"Latitude": 0.0, "Longitude": 0.0, "Altitude": nil, "datetime": int64(1)}}, nil},
+		{"location without coordinates", map[string]any{"Location": map[string]any{"Altitude": 30.0, "datetime": int64(1)}},
+			map[string][2]string{"Location.Altitude:metres": {"30", "DECIMAL"}}},
+		{"lone coordinate kept", map[string]any{"Location": map[string]any{"Latitude": 55.5, "datetime": int64(1)}},
+			map[string][2]string{"Location.Latitude": {"55.5", "DECIMAL"}}},
+		{"address members are text", map[string]any{"LocationAddress": map[string]any{"Zipcode": "01550", "GeoHash": "u3buz", "City": nil, "datetime": int64(1)}},
+			map[string][2]string{"LocationAddress.Zipcode": {"01550", "STRING"}, "LocationAddress.GeoHash": {"u3buz", "STRING"}}},
+		{"advanced sensor with number and text", map[string]any{"AdvancedSensors": []any{map[string]any{"SensorId": int64(9), "Source": "MODBUS",
+			"UnitOfMeasurement": "bar", "NumericValue": 2.5, "StringValue": "HIGH", "datetime": int64(1)}}},
+			map[string][2]string{"MODBUS/9:bar": {"2.5", "DECIMAL"}, "MODBUS/9/StringValue": {"HIGH", "STRING"}}},
+		{"advanced sensor source without id", map[string]any{"AdvancedSensors": []any{map[string]any{"StringValue": "on", "Source": "CAN1", "datetime": int64(1)}}},
+			map[string][2]string{"CAN1/AdvancedSensors[0]": {"on", "STRING"}}},
 		{"advanced sensor without value", map[string]any{"AdvancedSensors": []any{map[string]any{"SensorId": int64(1), "datetime": int64(1)}}}, nil},
 		{"advanced sensor without id", map[string]any{"AdvancedSensors": []any{map[string]any{"NumericValue": 1.0, "datetime": int64(1)}}},
 			map[string][2]string{"AdvancedSensors[0]": {"1", "DECIMAL"}}},
@@ -521,6 +672,9 @@ func TestTrackunitFleetRoundTrip(t *testing.T) {
 				altitudeOnly++
 				if len(locs) != 0 {
 					t.Errorf("message %d: altitude-only location mapped", i)
+				}
+				if l["Altitude"] != nil && sensors(objs)["Location.Altitude:metres"] == nil {
+					t.Errorf("message %d: altitude-only reading lost", i)
 				}
 			} else if len(locs) != 1 {
 				t.Errorf("message %d: %d Locations", i, len(locs))

@@ -27,6 +27,7 @@ type historyFlags struct {
 	db, configFile, url               string
 	since, until                      string
 	status, sink, typ, asset, eventID []string
+	sourceMessageID                   []string
 	limit                             int
 	jsonOut, payload, follow          bool
 	interval                          time.Duration
@@ -72,6 +73,7 @@ ages like 30m, 2h, 1d, 1w.`,
 	fl.StringSliceVar(&f.typ, "type", nil, "object type: asset, location, sensordata, reeferdata, gensetdata, gtoemdata")
 	fl.StringSliceVar(&f.asset, "asset", nil, "asset id")
 	fl.StringSliceVar(&f.eventID, "event-id", nil, "eventId")
+	fl.StringSliceVar(&f.sourceMessageID, "source-message-id", nil, "the provider's id of the source message (MOBITO uuid): every object derived from it")
 	fl.IntVar(&f.limit, "limit", 50, fmt.Sprintf("the newest N matching records (at most %d)", history.MaxLimit))
 	fl.BoolVar(&f.jsonOut, "json", false, "print JSON lines instead of a table")
 	fl.BoolVar(&f.payload, "payload", false, "include payloads (with --json)")
@@ -115,6 +117,9 @@ func (a apiSource) query(ctx context.Context, q history.Query) (history.Page, er
 	}
 	if q.EventID != "" {
 		v.Set("eventId", q.EventID)
+	}
+	if q.SourceMessageID != "" {
+		v.Set("sourceMessageId", q.SourceMessageID)
 	}
 	if !q.Since.IsZero() {
 		v.Set("since", q.Since.UTC().Format(time.RFC3339Nano))
@@ -233,6 +238,9 @@ func runHistory(ctx context.Context, out io.Writer, f *historyFlags) error {
 		return err
 	}
 	if q.EventID, err = single("event-id", f.eventID); err != nil {
+		return err
+	}
+	if q.SourceMessageID, err = single("source-message-id", f.sourceMessageID); err != nil {
 		return err
 	}
 	for _, ty := range f.typ {

@@ -4,7 +4,9 @@
 // Each object becomes one record: the value is the object's single-event
 // JSON (optionally with the eventId injected), the key is the value at
 // Config.KeyPath (none: even spread), and the headers are eventId,
-// objectType and telebridge-source (source topic/partition@offset). Keyed
+// objectType, telebridge-source (source topic/partition@offset) and, when
+// the source message has an id of its own, telebridge-source-message-id
+// (sinks.SourceRef.MessageID). Keyed
 // records are partitioned with murmur2, exactly like the Java client's
 // default partitioner, so consumers can rely on key locality across
 // producers.
@@ -41,6 +43,9 @@ const (
 	HeaderEventID    = "eventId"
 	HeaderObjectType = "objectType"
 	HeaderSource     = "telebridge-source"
+	// HeaderSourceMessageID carries sinks.SourceRef.MessageID; absent when
+	// it is empty.
+	HeaderSourceMessageID = "telebridge-source-message-id"
 )
 
 // ErrClosed is wrapped by the error Send returns once Close has started;
@@ -271,6 +276,9 @@ func (s *Sink) newRecord(m *sinks.Message, done func(sinks.Result)) *record {
 		{Key: HeaderEventID, Value: []byte(m.EventID)},
 		{Key: HeaderObjectType, Value: ti.typeHeader},
 		{Key: HeaderSource, Value: []byte(formatSource(m.Source))},
+	}
+	if id := m.Source.MessageID; id != "" {
+		rec.headers = append(rec.headers, kafka.Header{Key: HeaderSourceMessageID, Value: []byte(id)})
 	}
 	return rec
 }

@@ -50,6 +50,9 @@ func TestDeliverRecordsPerType(t *testing.T) {
 	for a := range 3 {
 		for _, o := range sinktest.SampleObjects("asset-"+itoa(a), int64(100+a)) {
 			m := sinktest.Message(o, i)
+			if i%2 == 1 {
+				m.Source.MessageID = "msg-" + itoa(i)
+			}
 			msgs[m.EventID] = m
 			if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 				t.Fatalf("Send: %v", err)
@@ -79,6 +82,9 @@ func TestDeliverRecordsPerType(t *testing.T) {
 		}
 		if got, want := mustHeader(t, r, HeaderSource), formatSource(m.Source); got != want || !strings.HasPrefix(got, "src/") {
 			t.Errorf("%s: source header %q, want %q", id, got, want)
+		}
+		if got, ok := header(r, HeaderSourceMessageID); got != m.Source.MessageID || ok != (m.Source.MessageID != "") {
+			t.Errorf("%s: source message id header %q (present %v), want %q", id, got, ok, m.Source.MessageID)
 		}
 		if want := m.Object.AppendJSON(nil, "eventId", m.EventID); string(r.Value) != string(want) {
 			t.Errorf("%s: value\n%s\nwant\n%s", id, r.Value, want)

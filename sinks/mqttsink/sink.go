@@ -5,8 +5,10 @@
 // single-event JSON (optionally with the eventId injected at the top
 // level), the topic comes from a template ({type} and payload fields such
 // as {ownerId}, escaped so that values never become wildcards or extra
-// levels), and the user properties are eventId, objectType and
-// telebridge-source (source topic/partition@offset), with content type
+// levels), and the user properties are eventId, objectType,
+// telebridge-source (source topic/partition@offset) and, when the source
+// message has an id of its own, telebridge-source-message-id
+// (sinks.SourceRef.MessageID), with content type
 // application/json and payload format indicator 1 (UTF-8).
 //
 // A message is acknowledged when it was written to the connection (QoS
@@ -67,7 +69,10 @@ const (
 	PropEventID    = "eventId"
 	PropObjectType = "objectType"
 	PropSource     = "telebridge-source"
-	ContentType    = "application/json"
+	// PropSourceMessageID carries sinks.SourceRef.MessageID; absent when
+	// it is empty.
+	PropSourceMessageID = "telebridge-source-message-id"
+	ContentType         = "application/json"
 )
 
 // ErrClosed is wrapped by the error Send returns once Close has started;
@@ -369,6 +374,10 @@ func (s *Sink) newRecord(m *sinks.Message, done func(sinks.Result)) *record {
 	rec.size = 1 + 4 + 2 + len(rec.topic) + 2 + 4 + 2 + 3 + len(ContentType) +
 		5 + len(PropEventID) + len(m.EventID) + 5 + len(PropObjectType) + len(t) +
 		5 + len(PropSource) + len(source) + len(rec.payload)
+	if id := m.Source.MessageID; id != "" {
+		rec.pub.Properties.User = append(rec.pub.Properties.User, paho.UserProperty{Key: PropSourceMessageID, Value: id})
+		rec.size += 5 + len(PropSourceMessageID) + len(id)
+	}
 	return rec
 }
 

@@ -42,8 +42,15 @@ func TestQoSLevels(t *testing.T) {
 			}
 			res := sinktest.NewResults()
 			objs := sinktest.SampleObjects("asset-1", 42)
+			msgID := func(i int) string {
+				if i%2 == 1 {
+					return fmt.Sprintf("msg-%d", i)
+				}
+				return ""
+			}
 			for i, o := range objs {
 				m := sinktest.Message(o, i)
+				m.Source.MessageID = msgID(i)
 				if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
 					t.Fatalf("Send: %v", err)
 				}
@@ -76,6 +83,9 @@ func TestQoSLevels(t *testing.T) {
 				}
 				if got.User[PropObjectType] != string(o.ObjectType()) || got.User[PropSource] != formatSource(m.Source) {
 					t.Errorf("user properties %v", got.User)
+				}
+				if id, ok := got.User[PropSourceMessageID]; id != msgID(i) || ok != (msgID(i) != "") {
+					t.Errorf("source message id property %q (present %v), want %q", id, ok, msgID(i))
 				}
 				doc := validateJSON(t, o.ObjectType(), got.Payload)
 				if doc["eventId"] != m.EventID {
