@@ -73,7 +73,10 @@ http: {listen: "127.0.0.1:0"}
 `
 
 type procEnv struct {
-	k        *testkit.Kafka
+	k *testkit.Kafka
+	// reg is the in-process registry (nil when it runs in a cluster
+	// process); regURL is its address either way.
+	reg      *testkit.Registry
 	regURL   string
 	schemaID int
 	dir      string
@@ -98,7 +101,7 @@ func newProcEnv(t *testing.T) *procEnv {
 	}
 	t.Setenv("TB_TEST_KAFKA_PASSWORD", testkit.KafkaPassword)
 	t.Setenv("TB_TEST_SR_PASSWORD", testkit.RegistryPasswd)
-	return &procEnv{k: k, regURL: reg.URL(), schemaID: id, dir: t.TempDir()}
+	return &procEnv{k: k, reg: reg, regURL: reg.URL(), schemaID: id, dir: t.TempDir()}
 }
 
 func (p *procEnv) configFile(t *testing.T, group, out string) string {
