@@ -241,7 +241,7 @@ Attach kcat from another terminal, e.g.:
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := simulate(prodCtx, kafkaSvc, f, schemaID, &produced); err != nil && prodCtx.Err() == nil {
+		if err := simulateWith(prodCtx, kafkaSvc.Client, f, schemaID, &produced); err != nil && prodCtx.Err() == nil {
 			log.Error("fleet simulator stopped", zap.Error(err))
 		}
 	}()
@@ -272,8 +272,11 @@ type producedCounts struct {
 	trackunit, mobito, poison int
 }
 
-func simulate(ctx context.Context, k *testkit.Kafka, f *demoFlags, schemaID int, pc *producedCounts) error {
-	cl, err := k.Client(kgo.ProducerLinger(5 * time.Millisecond))
+// simulateWith produces the simulated feeds (and their poison) to the
+// demo topics at f.rate messages per second per feed through a client
+// made by newClient, until ctx ends.
+func simulateWith(ctx context.Context, newClient func(...kgo.Opt) (*kgo.Client, error), f *demoFlags, schemaID int, pc *producedCounts) error {
+	cl, err := newClient(kgo.ProducerLinger(5 * time.Millisecond))
 	if err != nil {
 		return err
 	}

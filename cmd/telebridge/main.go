@@ -60,7 +60,7 @@ before 'telebridge run -c FILE'.`,
 	}
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "", "log format: console or json (default: the config's log.format, else console)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "", "log level: debug, info, warn or error (default: the config's log.level, else info)")
-	root.AddCommand(newRunCmd(g), newValidateCmd(), newDemoCmd(g), newBenchCmd(g), newVersionCmd())
+	root.AddCommand(newRunCmd(g), newValidateCmd(), newDemoCmd(g), newSimulateCmd(), newBenchCmd(g), newVersionCmd())
 	root.AddCommand(newCompatCmd())
 	root.AddCommand(newHistoryCmd())
 	return root

@@ -145,10 +145,11 @@ type collector struct {
 	records int
 	// first is the earliest record timestamp (producer CreateTime) of
 	// each eventId, srcOf its telebridge-source header (topic/p@offset).
-	first  map[string]time.Time
-	srcOf  map[string]string
-	cancel context.CancelFunc
-	done   chan struct{}
+	first   map[string]time.Time
+	srcOf   map[string]string
+	topicOf map[string]string // eventId -> output topic
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 func collect(t *testing.T, k *testkit.Kafka, prefix string) *collector {
@@ -162,7 +163,7 @@ func collect(t *testing.T, k *testkit.Kafka, prefix string) *collector {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &collector{byEvent: map[string]string{}, assets: map[string]bool{}, first: map[string]time.Time{}, srcOf: map[string]string{}, cancel: cancel, done: make(chan struct{})}
+	c := &collector{byEvent: map[string]string{}, assets: map[string]bool{}, first: map[string]time.Time{}, srcOf: map[string]string{}, topicOf: map[string]string{}, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
 		defer cl.Close()
@@ -184,6 +185,7 @@ func collect(t *testing.T, k *testkit.Kafka, prefix string) *collector {
 					c.first[ev] = r.Timestamp
 				}
 				c.srcOf[ev] = src
+				c.topicOf[ev] = r.Topic
 				if strings.HasSuffix(r.Topic, ".asset") {
 					var a struct{ ID string }
 					_ = json.Unmarshal(r.Value, &a)

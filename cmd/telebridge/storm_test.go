@@ -330,7 +330,8 @@ func TestKill9StormLosesNothing(t *testing.T) {
 		t.Fatalf("SIGTERM after the storm: exit %v, want 0\n%s", err, final.log())
 	}
 
-	refEvents, refAssets, refSrc, want := referenceRun(t, p, end)
+	ref := referenceRun(t, p, end)
+	refEvents, refAssets, refSrc, want := ref.events, ref.assets, ref.src, ref.delivered
 
 	// Every reference object arrived, with the same payload.
 	waitUntil(t, 60*time.Second, "every reference object in the storm output", func() bool {
@@ -450,12 +451,27 @@ func (d *deadLetters) snapshot() map[string]time.Time {
 	return out
 }
 
+// reference is what a clean reference run delivered: objects by eventId
+// (assets apart, by id), each object's source record and output topic, and
+// the number of records it delivered to Kafka.
+type reference struct {
+	events    map[string]string
+	assets    map[string]bool
+	src       map[string]string
+	topic     map[string]string
+	delivered int
+}
+
 // referenceRun bridges everything up to end in process, with a group and
-// output prefix "ref" of its own, and returns its objects by eventId, its
-// asset ids, each object's source record and the number delivered.
-func referenceRun(t *testing.T, p *procEnv, end map[string]map[int32]int64) (events map[string]string, assets map[string]bool, src map[string]string, delivered int) {
+// output prefix "ref" of its own.
+func referenceRun(t *testing.T, p *procEnv, end map[string]map[int32]int64) reference {
 	t.Helper()
-	refCfg, err := config.Load(p.configFile(t, "ref", "ref"), os.LookupEnv)
+	// The Kafka sink alone: its deliveries are the reference.
+	extra := p.extraSinks
+	p.extraSinks = ""
+	refPath := p.configFile(t, "ref", "ref")
+	p.extraSinks = extra
+	refCfg, err := config.Load(refPath, os.LookupEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -494,14 +510,17 @@ func referenceRun(t *testing.T, p *procEnv, end map[string]map[int32]int64) (eve
 		want += int(n)
 	}
 	waitUntil(t, 60*time.Second, "reference output read", func() bool { _, _, n := coll.snapshot(); return n >= want })
-	events, assets, _ = coll.snapshot()
+	r := reference{delivered: want, src: map[string]string{}, topic: map[string]string{}}
+	r.events, r.assets, _ = coll.snapshot()
 	coll.mu.Lock()
-	src = make(map[string]string, len(coll.srcOf))
+	defer coll.mu.Unlock()
 	for k, v := range coll.srcOf {
-		src[k] = v
+		r.src[k] = v
 	}
-	coll.mu.Unlock()
-	return events, assets, src, want
+	for k, v := range coll.topicOf {
+		r.topic[k] = v
+	}
+	return r
 }
 
 // srcRec is a source record's coordinates.
