@@ -283,7 +283,7 @@ func (v *validator) eventIDClash(p string, s *Sink, types []string) {
 	}
 	var clash []string
 	for _, t := range types {
-		if slices.Contains(schemas.FieldNames(schemas.Type(t)), inj.Field) {
+		if schemas.HasField(schemas.Type(t), inj.Field) {
 			clash = append(clash, t)
 		}
 	}
