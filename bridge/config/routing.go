@@ -107,12 +107,13 @@ func (c *Config) Warnings() []*FieldError {
 			continue
 		}
 		p := joinIndex("sources", i) + ".sinks"
+		// Names that came from the environment are not shown, as in errors.
 		names := make([]string, 0, len(src.Sinks))
-		for _, s := range c.SourceSinks(src) {
-			names = append(names, s.Name)
-		}
-		if len(m.envVars(p)) > 0 {
-			names = []string{"(from the environment)"}
+		for j, name := range src.Sinks {
+			if vars := m.envVars(joinIndex(p, j)); len(vars) > 0 {
+				name = "value of " + refs(vars)
+			}
+			names = append(names, name)
 		}
 		verb := "accepts"
 		if len(names) > 1 {
