@@ -229,3 +229,21 @@ func TestEventIDInjectionPrecedence(t *testing.T) {
 		}
 	}
 }
+
+// TestUnroutedWarningHidesEnvironmentValues: a sink name that came from the
+// environment is not shown in the warning, as in errors.
+func TestUnroutedWarningHidesEnvironmentValues(t *testing.T) {
+	text := `clusters:
+  main: {bootstrap_servers: "localhost:9092"}
+sources:
+  - {name: mo, cluster: main, topics: [mo-in], profile: mobito, sinks: ["${SINK}"]}
+sinks:
+  - {name: "${SINK}", type: kafka, cluster: main, topic: "gt.{type}", types: [location]}
+dead_letter: {cluster: main, topic: dlq}
+`
+	c := mustParse(t, text, map[string]string{"SINK": "hidden-sink"})
+	ws := c.Warnings()
+	if len(ws) != 1 || strings.Contains(ws[0].Error(), "hidden-sink") || !strings.Contains(ws[0].Error(), "bridge.yaml:4: sources[0].sinks: profile mobito produces asset, sensordata, which none of the source's sinks (value of ${SINK}) accepts") {
+		t.Errorf("warnings: %v", ws)
+	}
+}
