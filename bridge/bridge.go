@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -112,6 +111,10 @@ func New(cfg *config.Config, opts Options) (*Bridge, error) {
 		}
 		b.sources = append(b.sources, newSource(spec, b.log, nil, b.latency))
 	}
+	// What validate warns about (types no sink takes), logged at start.
+	for _, w := range cfg.Warnings() {
+		b.log.Warn("configuration warning", zap.String("warning", w.Error()))
+	}
 	return b, nil
 }
 
@@ -122,7 +125,8 @@ func (b *Bridge) newSink(sc *config.Sink) (sinks.Sink, error) {
 		if !ok {
 			return nil, fmt.Errorf("sinks %s: cluster %q is not defined", sc.Name, sc.Cluster)
 		}
-		field, err := sc.EventIDField(os.LookupEnv) // KAFKA_SET_EVENT_ID
+		// KAFKA_SET_EVENT_ID, read as validate reads it.
+		inj, err := b.cfg.EventIDInjection(sc)
 		if err != nil {
 			return nil, fmt.Errorf("sinks %s: %w", sc.Name, err)
 		}
@@ -132,7 +136,7 @@ func (b *Bridge) newSink(sc *config.Sink) (sinks.Sink, error) {
 			Topic:           sc.Topic,
 			KeyPath:         sc.Key,
 			Acks:            sc.Acks,
-			EventIDField:    field,
+			EventIDField:    inj.Field,
 			Retry:           sinks.RetryPolicy{MaxAttempts: sc.Retry.MaxAttempts, InitialBackoff: sc.Retry.InitialBackoff, MaxBackoff: sc.Retry.MaxBackoff},
 			DeliveryTimeout: sc.DeliveryTimeout,
 			Compression:     sc.Compression,
@@ -303,6 +307,10 @@ func (b *Bridge) Stats() Stats {
 			Lag:       lag,
 
 			IncompatibleSchemas: s.counters.incompatibleSchemas.Load(),
+			Unrouted:            make(map[schemas.Type]uint64, numTypes),
+		}
+		for _, t := range schemas.AllTypes() {
+			st.Sources[s.spec.Name].Unrouted[t] = s.counters.unrouted[typeIndex(t)].Load()
 		}
 	}
 	for name, r := range b.registries {

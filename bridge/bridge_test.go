@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -121,7 +122,15 @@ shutdown_timeout: 10s
 commit_interval: 100ms
 `, e.kafka.Addr, o.sourceSASL, e.kafka.Addr, o.sinkSASL, e.reg.URL(), testkit.RegistryUser, testkit.RegistryPasswd,
 		tuTopic, o.group, o.decode, moTopic, o.group, o.outTopic, o.extraSink, dlqTopic)
-	cfg, err := config.Parse([]byte(text), "test.yaml", func(string) (string, bool) { return "", false })
+	// Only the eventId switches come from the process environment
+	// (tests set them with t.Setenv), read at each look-up.
+	lookup := func(k string) (string, bool) {
+		if k == config.EnvKafkaSetEventID || k == config.EnvMQTTSetEventID {
+			return os.LookupEnv(k)
+		}
+		return "", false
+	}
+	cfg, err := config.Parse([]byte(text), "test.yaml", lookup)
 	if err != nil {
 		t.Fatalf("config: %v\n%s", err, text)
 	}

@@ -215,10 +215,12 @@ func (l *lane) process(m *kafka.Message) {
 			Received: received,
 		}
 		ti := typeIndex(o.ObjectType())
+		routed := false
 		for _, r := range s.spec.Routes {
 			if !r.accepts[ti] {
 				continue
 			}
+			routed = true
 			l.tracker.hold(rec, 1)
 			r := r
 			err := r.sink.Send(l.ctx, msg, func(res sinks.Result) { l.onResult(rec, r, msg, res) })
@@ -233,9 +235,28 @@ func (l *lane) process(m *kafka.Message) {
 				return
 			}
 		}
+		if !routed {
+			l.unrouted(o, ti)
+		}
 	}
 	clear(objs)
 	l.tracker.release(rec, true) // the guard
+}
+
+// unrouted counts an object that none of the source's sinks accepts and
+// logs the first of each type: it is dropped by configuration, never
+// silently.
+func (l *lane) unrouted(o schemas.Object, ti int) {
+	c := l.src.counters
+	c.unrouted[ti].Add(1)
+	if c.unroutedLogged[ti].CompareAndSwap(false, true) {
+		names := make([]string, len(l.src.spec.Routes))
+		for i, r := range l.src.spec.Routes {
+			names[i] = r.sink.Name()
+		}
+		l.src.log.Warn("object type accepted by none of the source's sinks; its objects are dropped and counted in telebridge_objects_unrouted_total (logged once per type)",
+			zap.String("type", string(o.ObjectType())), zap.Strings("sinks", names))
+	}
 }
 
 func (l *lane) onResult(rec *trackedRecord, r *route, msg *sinks.Message, res sinks.Result) {

@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"fmt"
-	"os"
 
 	"go.uber.org/zap"
 
@@ -13,14 +12,13 @@ import (
 )
 
 // newMQTTSink builds an MQTT push sink from a validated sink config.
-// MQTT_SET_EVENT_ID is read from the environment here (see
-// config.Sink.EventIDField).
+// MQTT_SET_EVENT_ID is read as validate reads it (config.Config.EventIDInjection).
 func (b *Bridge) newMQTTSink(sc *config.Sink) (sinks.Sink, error) {
 	m := sc.MQTT
 	if m == nil {
 		return nil, fmt.Errorf("sinks %s: type mqtt without mqtt settings", sc.Name)
 	}
-	field, err := sc.EventIDField(os.LookupEnv)
+	inj, err := b.cfg.EventIDInjection(sc)
 	if err != nil {
 		return nil, fmt.Errorf("sinks %s: %w", sc.Name, err)
 	}
@@ -32,7 +30,7 @@ func (b *Bridge) newMQTTSink(sc *config.Sink) (sinks.Sink, error) {
 		Password:        m.Password.Reveal(),
 		Topic:           sc.Topic,
 		Retain:          m.Retain,
-		EventIDField:    field,
+		EventIDField:    inj.Field,
 		Retry:           sinks.RetryPolicy{MaxAttempts: sc.Retry.MaxAttempts, InitialBackoff: sc.Retry.InitialBackoff, MaxBackoff: sc.Retry.MaxBackoff},
 		DeliveryTimeout: sc.DeliveryTimeout,
 		ConnectTimeout:  m.ConnectTimeout,

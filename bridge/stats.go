@@ -38,6 +38,11 @@ type sourceCounters struct {
 	// incompatibleSchemas counts writer schema ids found incompatible with
 	// the profile's reader schema.
 	incompatibleSchemas atomic.Uint64
+	// unrouted counts, by type, objects that no sink of the source accepts
+	// (dropped, by configuration); unroutedLogged marks the types already
+	// logged, so each is logged once per source.
+	unrouted       [numTypes]atomic.Uint64
+	unroutedLogged [numTypes]atomic.Bool
 }
 
 // sinkCounters are the live counters of one sink.
@@ -111,6 +116,11 @@ type SourceStats struct {
 	// that the profile's pinned reader schema cannot read (each counted
 	// once; their records are dead-lettered or stop the source).
 	IncompatibleSchemas uint64
+	// Unrouted counts, by object type, the objects derived from this
+	// source that none of its sinks accepts (no routed sink lists the type
+	// in sinks[].types). They are dropped, and their records committed, by
+	// configuration; every type is present, zero or not.
+	Unrouted map[schemas.Type]uint64
 	// Connected is true when librdkafka reports a live broker connection
 	// and the consumer group is up; Reason tells why not.
 	Connected bool

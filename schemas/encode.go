@@ -121,7 +121,7 @@ func appendExtra(dst []byte, t Type, field, value string) []byte {
 	if field == "" {
 		return dst
 	}
-	if _, clash := fieldKindOf(t, field); clash {
+	if HasField(t, field) {
 		return dst
 	}
 	dst = append(dst, ',')

@@ -263,3 +263,23 @@ func TestObjectIdentity(t *testing.T) {
 		}
 	}
 }
+
+// TestHasField: HasField is true exactly for the FieldNames of a type,
+// the names AppendJSON refuses as its extra member.
+func TestHasField(t *testing.T) {
+	for _, typ := range AllTypes() {
+		for _, name := range FieldNames(typ) {
+			if !HasField(typ, name) {
+				t.Errorf("%s: HasField(%q) = false", typ, name)
+			}
+		}
+		for _, name := range []string{"eventId", "evt", "Id", "data.x", ""} {
+			if HasField(typ, name) {
+				t.Errorf("%s: HasField(%q) = true", typ, name)
+			}
+		}
+	}
+	if HasField("nope", "id") {
+		t.Error("unknown type has a field")
+	}
+}

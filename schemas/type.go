@@ -90,6 +90,15 @@ const (
 	kindObject
 )
 
+// HasField reports whether name is a JSON member of type t, present in a
+// given object or not. AppendJSON never writes its extra member (eventId
+// injection) under such a name, so configuration checks use HasField to
+// reject an eventId field that would be skipped.
+func HasField(t Type, name string) bool {
+	_, ok := fieldKindOf(t, name)
+	return ok
+}
+
 // FieldNames returns the JSON member names of type t in encoding order
 // (required fields first, as in the specification), or nil for an unknown
 // type. The slice is freshly allocated.

@@ -161,6 +161,10 @@ type Config struct {
 	File string
 
 	meta *meta
+	// lookup is the environment Parse expanded ${NAME} with; Validate and
+	// EventIDInjection read MQTT_SET_EVENT_ID and KAFKA_SET_EVENT_ID
+	// through it. nil means os.LookupEnv.
+	lookup func(string) (string, bool)
 }
 
 // Log configures logging.
@@ -349,6 +353,7 @@ func Parse(data []byte, filename string, lookupEnv func(string) (string, bool)) 
 	c := d.config(root)
 	c.File = filename
 	c.meta = m
+	c.lookup = lookupEnv
 	c.applyInstanceID(lookupEnv, os.Hostname) // before the defaults that use it
 	c.applyDefaults()
 	all := append(d.errs, c.validate()...)

@@ -91,6 +91,9 @@ func TestExamplesLoadAndValidate(t *testing.T) {
 			if err := c.Validate(); err != nil {
 				t.Fatalf("Validate: %v", err)
 			}
+			if ws := c.Warnings(); len(ws) != 0 {
+				t.Errorf("warnings (every type a source produces must reach a sink): %v", ws)
+			}
 			if c.File != examples+name {
 				t.Errorf("File = %q", c.File)
 			}

@@ -1,10 +1,8 @@
 package config
 
 import (
-	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -27,9 +25,10 @@ const (
 
 // EnvMQTTSetEventID names the environment variable that turns on eventId
 // injection for MQTT sinks, as the Globe Tracker MQTT push documentation
-// describes: its value is the payload member name; "true", "1" or "yes"
-// mean the sink's event_id.field (default eventId); "", "false", "0" or
-// "no" leave injection as configured.
+// describes: its value is the payload member name, which wins over
+// event_id.field; "true", "1", "yes" or "on" mean the sink's
+// event_id.field (default eventId); "", "false", "0", "no" or "off" leave
+// injection as configured (see Sink.EventIDInjection).
 const EnvMQTTSetEventID = "MQTT_SET_EVENT_ID"
 
 // EnvKafkaSetEventID is the same switch for Kafka sinks.
@@ -355,42 +354,4 @@ func appendPair(n *yaml.Node, key string, v *yaml.Node) *yaml.Node {
 	k.SetString(key)
 	n.Content = append(n.Content, k, v)
 	return n
-}
-
-// EventIDField returns the payload member the eventId is injected under
-// for this sink, or "" for none: event_id.inject: true uses
-// event_id.field; otherwise the sink type's environment variable
-// (MQTT_SET_EVENT_ID for mqtt, KAFKA_SET_EVENT_ID for kafka, read through
-// lookupEnv; nil means no environment) turns injection on, its value naming
-// the field ("true", "1" or "yes" meaning event_id.field, default eventId).
-// An invalid field name in the variable is an error naming the variable.
-func (s *Sink) EventIDField(lookupEnv func(string) (string, bool)) (string, error) {
-	if s.EventID.Inject {
-		return s.EventID.Field, nil
-	}
-	name := EnvKafkaSetEventID
-	if s.Type == SinkMQTT {
-		name = EnvMQTTSetEventID
-	}
-	if lookupEnv == nil {
-		return "", nil
-	}
-	v, ok := lookupEnv(name)
-	v = strings.TrimSpace(v)
-	if !ok {
-		return "", nil
-	}
-	switch strings.ToLower(v) {
-	case "", "false", "0", "no", "off":
-		return "", nil
-	case "true", "1", "yes", "on":
-		if s.EventID.Field != "" {
-			return s.EventID.Field, nil
-		}
-		return DefaultEventIDField, nil
-	}
-	if !identifier(v) {
-		return "", fmt.Errorf("%s=%s: want a field name such as eventId (or true for the default)", name, strconv.Quote(v))
-	}
-	return v, nil
 }

@@ -128,7 +128,7 @@ func testEventIDField(t *testing.T, typ, name string) {
 		{false, "eventId", nil, "", false},
 		{false, "eventId", env("", false), "", false},
 		{true, "evt", env("", false), "evt", false},
-		{true, "evt", env("other", true), "evt", false},
+		{true, "evt", env("other", true), "other", false}, // the variable names the field and wins
 		{false, "eventId", env("true", true), "eventId", false},
 		{false, "evt", env("1", true), "evt", false},
 		{false, "eventId", env("myEventId", true), "myEventId", false},

@@ -59,7 +59,7 @@ func (c Config) MarshalJSON() ([]byte, error) {
 }
 
 func (c *Config) redactedNode() *yaml.Node {
-	r := &redactor{m: c.meta, secrets: c.secretValues()}
+	r := &redactor{c: c, m: c.meta, secrets: c.secretValues()}
 	if r.m == nil {
 		r.m = newMeta()
 	}
@@ -109,6 +109,7 @@ func (c *Config) secretValues() []string {
 }
 
 type redactor struct {
+	c       *Config
 	m       *meta
 	secrets []string
 }
@@ -345,11 +346,22 @@ func (r *redactor) sink(p string, s *Sink) *yaml.Node {
 		"max_in_flight", r.num(p+".max_in_flight", s.MaxInFlight))
 }
 
-// eventID prints a sink's event_id block.
+// eventID prints a sink's event_id block as the bridge applies it: when
+// MQTT_SET_EVENT_ID or KAFKA_SET_EVENT_ID is involved, inject and field are
+// the effective values and a comment says which setting won and why.
 func (r *redactor) eventID(p string, s *Sink) *yaml.Node {
-	return mapping(
-		"inject", r.flag(p+".event_id.inject", s.EventID.Inject),
-		"field", r.str(p+".event_id.field", s.EventID.Field))
+	inject, field := s.EventID.Inject, s.EventID.Field
+	inj, err := r.c.EventIDInjection(s)
+	if err == nil && inj.Env != "" {
+		inject, field = true, inj.Field
+	}
+	n := mapping(
+		"inject", r.flag(p+".event_id.inject", inject),
+		"field", r.str(p+".event_id.field", field))
+	if err == nil && inj.Why != "" && len(n.Content) > 0 {
+		n.Content[0].HeadComment = "effective: " + scrub(inj.Why, r.secrets)
+	}
+	return n
 }
 
 // retry prints a sink's retry block.

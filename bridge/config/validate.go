@@ -15,7 +15,11 @@ import (
 
 // Validate checks the configuration without connecting anywhere: required
 // keys, allowed values, references between clusters, registries, sources
-// and sinks, topic names, and that TLS and CA files exist and are readable.
+// and sinks, topic names, that TLS and CA files exist and are readable,
+// that a Kafka key path addresses a field of a type routed to its sink, and
+// the eventId injection the MQTT_SET_EVENT_ID and KAFKA_SET_EVENT_ID
+// environment variables turn on (read as the bridge reads them, see
+// EventIDInjection), which must not clash with a field of a routed type.
 // It returns nil or an *Errors listing every problem with its key path and
 // what is allowed. Load and Parse already call it; call it again after
 // changing a Config in code. It does not apply defaults.
@@ -46,6 +50,7 @@ func (c *Config) validate() []*FieldError {
 	v.registries()
 	v.sources()
 	v.sinks()
+	v.routing()
 	v.deadLetter()
 	v.kafkaWS()
 	v.positive("shutdown_timeout", int64(c.ShutdownTimeout), "a duration above 0, e.g. 30s")

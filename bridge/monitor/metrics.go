@@ -23,7 +23,7 @@ type collector struct {
 	sinkUp, deadLetters, latency, ready               *prometheus.Desc
 	regHits, regMisses, regFetches, regErrors         *prometheus.Desc
 	histRecorded, histDropped, histFailed, histQueue  *prometheus.Desc
-	histPruned, incompatible                          *prometheus.Desc
+	histPruned, incompatible, unrouted                *prometheus.Desc
 }
 
 func newCollector(b *bridge.Bridge, rec *history.Recorder) *collector {
@@ -36,6 +36,7 @@ func newCollector(b *bridge.Bridge, rec *history.Recorder) *collector {
 		poison:       d("source_poison_total", "Source records dead-lettered as poison input (undecodable or unmappable).", "source"),
 		incompatible: d("source_incompatible_schemas_total", "Writer schema ids the profile's reader schema cannot read (each counted once; their records are dead-lettered or stop the source).", "source"),
 		objects:      d("source_objects_total", "Object-sync objects derived from source records.", "source"),
+		unrouted:     d("objects_unrouted_total", "Objects dropped because none of the source's sinks accepts their type (sinks[].types); each type is logged once per source.", "source", "type"),
 		inFlight:     d("source_in_flight", "Source records read but not yet delivered or dead-lettered.", "source"),
 		srcUp:        d("source_connected", "1 when the source's consumer has a broker connection and its group is up.", "source"),
 		lag:          d("consumer_lag", "High watermark minus committed offset per assigned source partition (-1 unknown).", "source", "topic", "partition"),
@@ -61,7 +62,7 @@ func newCollector(b *bridge.Bridge, rec *history.Recorder) *collector {
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.consumed, c.poison, c.incompatible, c.objects, c.inFlight, c.srcUp, c.lag,
+	for _, d := range []*prometheus.Desc{c.consumed, c.poison, c.incompatible, c.objects, c.unrouted, c.inFlight, c.srcUp, c.lag,
 		c.delivered, c.failed, c.retries, c.deadLettered, c.aborted, c.sinkUp, c.deadLetters, c.latency, c.ready,
 		c.regHits, c.regMisses, c.regFetches, c.regErrors} {
 		ch <- d
@@ -94,6 +95,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.poison, s.Poison, name)
 		counter(c.incompatible, s.IncompatibleSchemas, name)
 		counter(c.objects, s.Objects, name)
+		for _, t := range schemas.AllTypes() {
+			counter(c.unrouted, s.Unrouted[t], name, string(t))
+		}
 		gauge(c.inFlight, float64(s.InFlight), name)
 		gauge(c.srcUp, b2f(s.Connected), name)
 		for _, l := range s.Lag {

@@ -133,7 +133,11 @@ func (s *Server) StatusNow() Status {
 	for _, n := range sortedKeys(st.Sources) {
 		src := st.Sources[n]
 		ss := SourceStatus{Name: n, Connected: src.Connected, Reason: src.Reason, Consumed: src.Consumed, Objects: src.Objects,
-			Poison: src.Poison, InFlight: src.InFlight, Rate: last(series.Sources, n), Partition: src.Lag}
+			Poison: src.Poison, InFlight: src.InFlight, Rate: last(series.Sources, n), Partition: src.Lag,
+			Unrouted: sum(src.Unrouted), UnroutedByType: make(map[string]uint64, len(src.Unrouted))}
+		for t, v := range src.Unrouted {
+			ss.UnroutedByType[string(t)] = v
+		}
 		if ss.Partition == nil {
 			ss.Partition = []bridge.PartitionLag{}
 		}

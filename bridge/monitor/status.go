@@ -134,16 +134,20 @@ type Status struct {
 
 // SourceStatus is one source in Status.
 type SourceStatus struct {
-	Name      string                `json:"name"`
-	Connected bool                  `json:"connected"`
-	Reason    string                `json:"reason,omitempty"`
-	Consumed  uint64                `json:"consumed"`
-	Objects   uint64                `json:"objects"`
-	Poison    uint64                `json:"poison"`
-	InFlight  int                   `json:"inFlight"`
-	Rate      float64               `json:"rate"` // records/s over the last interval
-	Lag       int64                 `json:"lag"`  // sum over partitions with a known lag
-	Partition []bridge.PartitionLag `json:"partitions"`
+	Name      string `json:"name"`
+	Connected bool   `json:"connected"`
+	Reason    string `json:"reason,omitempty"`
+	Consumed  uint64 `json:"consumed"`
+	Objects   uint64 `json:"objects"`
+	Poison    uint64 `json:"poison"`
+	// Unrouted counts objects no sink of the source accepts (dropped by
+	// configuration); UnroutedByType splits it by object type.
+	Unrouted       uint64                `json:"unrouted"`
+	UnroutedByType map[string]uint64     `json:"unroutedByType"`
+	InFlight       int                   `json:"inFlight"`
+	Rate           float64               `json:"rate"` // records/s over the last interval
+	Lag            int64                 `json:"lag"`  // sum over partitions with a known lag
+	Partition      []bridge.PartitionLag `json:"partitions"`
 }
 
 // SinkStatus is one sink in Status.

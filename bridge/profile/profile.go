@@ -26,6 +26,7 @@ package profile
 import (
 	_ "embed"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -69,6 +70,10 @@ type Profile interface {
 	Name() string
 	// Format is the input format the codec must decode.
 	Format() Format
+	// Types lists every object type Normalize can produce, in canonical
+	// order (TypesOf of the profile's name). Routing uses it to tell which
+	// types no sink accepts.
+	Types() []schemas.Type
 	// Normalize appends the objects derived from in to dst, in a
 	// deterministic order (the Asset, if any, last). Record ids that the
 	// source does not supply are left 0; the pipeline assigns deterministic
@@ -102,6 +107,34 @@ const DefaultMaxAssets = 100000
 
 // Names lists the profile names New accepts.
 func Names() []string { return []string{NameTrackunit, NameMobito} }
+
+// produces declares, per profile name, every object type its Normalize
+// can produce (tests hold each profile to it over its samples).
+var produces = map[string][]schemas.Type{
+	// Asset (Metadata), Location, SensorData (insights, CAN values,
+	// advanced sensors) and GtoemData (CAN messages, fault codes,
+	// access-control events).
+	NameTrackunit: {schemas.TypeAsset, schemas.TypeLocation, schemas.TypeSensorData, schemas.TypeGtoemData},
+	// Asset (from the VIN), Location and SensorData.
+	NameMobito: {schemas.TypeAsset, schemas.TypeLocation, schemas.TypeSensorData},
+}
+
+// TypesOf lists the object types the profile called name can produce, in
+// canonical order, without building the profile. An unknown name is an
+// error listing the allowed names.
+func TypesOf(name string) ([]schemas.Type, error) {
+	ts, ok := produces[name]
+	if !ok {
+		return nil, fmt.Errorf("profile: unknown profile %q (allowed: %s)", name, strings.Join(Names(), ", "))
+	}
+	return slices.Clone(ts), nil
+}
+
+// Types implements Profile.
+func (p *trackunit) Types() []schemas.Type { return slices.Clone(produces[NameTrackunit]) }
+
+// Types implements Profile.
+func (p *mobito) Types() []schemas.Type { return slices.Clone(produces[NameMobito]) }
 
 // New returns the profile called name. An unknown name is an error listing
 // the allowed names.

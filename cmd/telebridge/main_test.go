@@ -389,6 +389,9 @@ func TestValidateCommand(t *testing.T) {
 			if !strings.Contains(string(out), "[redacted]") {
 				t.Fatalf("no redacted secret in the summary:\n%s", out)
 			}
+			if strings.Contains(string(out), "warning:") {
+				t.Fatalf("an example config has warnings (every type its sources produce must be routed):\n%s", out)
+			}
 		})
 	}
 }

@@ -127,14 +127,24 @@ func newValidateCmd() *cobra.Command {
 		Short: "Check a config file and print its effective, redacted form",
 		Long: `Load and validate a config file without connecting to anything.
 
-Every problem is reported with the file, line and key it concerns. On success
-the effective configuration (defaults applied, secrets shown as [redacted])
-is printed. Exit status: 0 valid, 2 invalid.`,
+Every problem is reported with the file, line and key it concerns, including
+what would otherwise only fail at start: a Kafka key path that addresses no
+field of a type routed to its sink, and the MQTT_SET_EVENT_ID and
+KAFKA_SET_EVENT_ID environment variables (read as run reads them; an eventId
+field that clashes with a field of a routed type is an error). On success the
+effective configuration (defaults applied, the eventId injection the
+environment turns on, secrets shown as [redacted]) is printed on stdout, and
+warnings (object types a source's profile produces that none of its sinks
+accepts, which run drops and counts) on stderr. Exit status: 0 valid (with or
+without warnings), 2 invalid.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(file, os.LookupEnv)
 			if err != nil {
 				return &exitError{code: 2, err: err}
+			}
+			for _, w := range cfg.Warnings() {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w.Error())
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "# %s is valid\n%s", file, cfg.Redacted())
 			return nil

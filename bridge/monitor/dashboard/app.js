@@ -50,7 +50,8 @@ async function refreshStatus() {
     el("td", {}, s.name), el("td", {}, stateBadge(s.connected, s.reason)),
     el("td", { class: "num" }, fmt(s.rate)), el("td", { class: "num" }, fmt(s.consumed)),
     el("td", { class: "num", title: (s.partitions || []).map((p) => p.topic + "/" + p.partition + ": " + p.lag).join("\n") }, fmt(s.lag)),
-    el("td", { class: "num" }, fmt(s.inFlight)), el("td", { class: "num" }, fmt(s.poison)))));
+    el("td", { class: "num" }, fmt(s.inFlight)), el("td", { class: "num" }, fmt(s.poison)),
+    el("td", { class: "num", title: Object.entries(s.unroutedByType || {}).filter(([, n]) => n > 0).map(([t, n]) => t + ": " + n).join("\n") }, fmt(s.unrouted)))));
   const snk = $("#sinks tbody");
   snk.replaceChildren(...(st.sinks || []).map((s) => el("tr", {},
     el("td", {}, s.name), el("td", {}, s.kind), el("td", {}, stateBadge(s.connected, s.reason)),
