@@ -41,8 +41,8 @@ func TestValidateCatchesWhatRunCatches(t *testing.T) {
 		{"key addresses no field", routedConfig("vin", "false", "eventId"), nil,
 			"sinks[0].key", `"vin" addresses no field of the types routed to this sink (asset, location, sensordata): asset has no field "vin" (want one of id, name, ownerId`, 8},
 		{"key addresses a field of one routed type", routedConfig("sensorId", "false", "eventId"), nil, "", "", 0},
-		{"key addresses only a type the source never produces", strings.Replace(routedConfig("payloadType", "false", "eventId"), "types: [asset, location, sensordata]", "types: [asset, location, sensordata, gtoemdata]", 1), nil,
-			"sinks[0].key", `"payloadType" addresses no field of the types routed to this sink (asset, location, sensordata)`, 8},
+		{"key addresses only a type the source never produces", strings.Replace(routedConfig("reeferClass", "false", "eventId"), "types: [asset, location, sensordata]", "types: [asset, location, sensordata, reeferdata]", 1), nil,
+			"sinks[0].key", `"reeferClass" addresses no field of the types routed to this sink (asset, location, sensordata)`, 8},
 		{"key addresses only a data member no routed type has", routedConfig("data.vin", "false", "eventId"), nil,
 			"sinks[0].key", `"data.vin" addresses no field of the types routed to this sink (asset, location, sensordata)`, 8},
 		{"event_id.field clashes", routedConfig("assetId", "true", "value"), nil,
@@ -98,9 +98,9 @@ func TestValidateCatchesWhatRunCatches(t *testing.T) {
 			switch {
 			case strings.Contains(text, "key: vin"):
 				c.Sinks[0].Key = "vin"
-			case strings.Contains(text, "key: payloadType"):
-				c.Sinks[0].Key = "payloadType"
-				c.Sinks[0].Types = append(c.Sinks[0].Types, TypeGtoemData)
+			case strings.Contains(text, "key: reeferClass"):
+				c.Sinks[0].Key = "reeferClass"
+				c.Sinks[0].Types = append(c.Sinks[0].Types, TypeReeferData)
 			case strings.Contains(text, "key: data.vin"):
 				c.Sinks[0].Key = "data.vin"
 			case strings.Contains(text, "inject: true, field: value"):
@@ -147,10 +147,11 @@ sources:
     profile: trackunit-insights
     registry: sr
     sinks: [a, b]
-  - {name: mo, cluster: main, topics: [mo-in], profile: mobito, sinks: [b]}
+  - {name: mo, cluster: main, topics: [mo-in], profile: mobito, sinks: [b, c]}
 sinks:
   - {name: a, type: kafka, cluster: main, topic: "a.{type}", types: [asset, location]}
   - {name: b, type: kafka, cluster: main, topic: "b.{type}", types: [location, sensordata, asset]}
+  - {name: c, type: kafka, cluster: main, topic: "c.{type}", types: [gtoemdata]}
 dead_letter: {cluster: main, topic: dlq}
 `
 	c := mustParse(t, text, nil)
@@ -169,7 +170,7 @@ dead_letter: {cluster: main, topic: dlq}
 	if got := c.Unrouted(c.Sources[1]); !slices.Equal(got, []string{TypeAsset, TypeLocation, TypeSensorData}) {
 		t.Errorf("mobito unrouted = %v", got)
 	}
-	if ws := c.Warnings(); len(ws) != 2 || ws[1].Path != "sources[1].sinks" || !strings.Contains(ws[1].Msg, "produces asset, location, sensordata, which none of the source's sinks (b) accepts") ||
+	if ws := c.Warnings(); len(ws) != 2 || ws[1].Path != "sources[1].sinks" || !strings.Contains(ws[1].Msg, "produces asset, location, sensordata, which none of the source's sinks (b, c) accept") ||
 		!strings.Contains(ws[0].Msg, "produces sensordata, which none of the source's sinks (a, b) accept") {
 		t.Errorf("warnings after the change: %v", ws)
 	}
@@ -243,7 +244,7 @@ dead_letter: {cluster: main, topic: dlq}
 `
 	c := mustParse(t, text, map[string]string{"SINK": "hidden-sink"})
 	ws := c.Warnings()
-	if len(ws) != 1 || strings.Contains(ws[0].Error(), "hidden-sink") || !strings.Contains(ws[0].Error(), "bridge.yaml:4: sources[0].sinks: profile mobito produces asset, sensordata, which none of the source's sinks (value of ${SINK}) accepts") {
+	if len(ws) != 1 || strings.Contains(ws[0].Error(), "hidden-sink") || !strings.Contains(ws[0].Error(), "bridge.yaml:4: sources[0].sinks: profile mobito produces asset, sensordata, gtoemdata, which none of the source's sinks (value of ${SINK}) accepts") {
 		t.Errorf("warnings: %v", ws)
 	}
 }

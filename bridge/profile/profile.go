@@ -26,7 +26,6 @@ package profile
 import (
 	_ "embed"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -108,33 +107,40 @@ const DefaultMaxAssets = 100000
 // Names lists the profile names New accepts.
 func Names() []string { return []string{NameTrackunit, NameMobito} }
 
-// produces declares, per profile name, every object type its Normalize
-// can produce (tests hold each profile to it over its samples).
-var produces = map[string][]schemas.Type{
-	// Asset (Metadata), Location, SensorData (insights, CAN values,
-	// advanced sensors) and GtoemData (CAN messages, fault codes,
-	// access-control events).
-	NameTrackunit: {schemas.TypeAsset, schemas.TypeLocation, schemas.TypeSensorData, schemas.TypeGtoemData},
-	// Asset (from the VIN), Location and SensorData.
-	NameMobito: {schemas.TypeAsset, schemas.TypeLocation, schemas.TypeSensorData},
+// produces declares every object type the profile called name can
+// produce (tests hold each profile to it over its samples); ok is false for
+// an unknown name.
+func produces(name string) (types []schemas.Type, ok bool) {
+	switch name {
+	case NameTrackunit:
+		// Asset (Metadata), Location, SensorData (insights, CAN values,
+		// advanced sensors, location details) and GtoemData (CAN
+		// messages, fault codes, access-control events).
+		return []schemas.Type{schemas.TypeAsset, schemas.TypeLocation, schemas.TypeSensorData, schemas.TypeGtoemData}, true
+	case NameMobito:
+		// Asset (from the VIN), Location, SensorData and GtoemData
+		// (one per dtc_data / check_control_messages code).
+		return []schemas.Type{schemas.TypeAsset, schemas.TypeLocation, schemas.TypeSensorData, schemas.TypeGtoemData}, true
+	}
+	return nil, false
 }
 
 // TypesOf lists the object types the profile called name can produce, in
 // canonical order, without building the profile. An unknown name is an
 // error listing the allowed names.
 func TypesOf(name string) ([]schemas.Type, error) {
-	ts, ok := produces[name]
+	ts, ok := produces(name)
 	if !ok {
 		return nil, fmt.Errorf("profile: unknown profile %q (allowed: %s)", name, strings.Join(Names(), ", "))
 	}
-	return slices.Clone(ts), nil
+	return ts, nil
 }
 
 // Types implements Profile.
-func (p *trackunit) Types() []schemas.Type { return slices.Clone(produces[NameTrackunit]) }
+func (p *trackunit) Types() []schemas.Type { ts, _ := produces(NameTrackunit); return ts }
 
 // Types implements Profile.
-func (p *mobito) Types() []schemas.Type { return slices.Clone(produces[NameMobito]) }
+func (p *mobito) Types() []schemas.Type { ts, _ := produces(NameMobito); return ts }
 
 // New returns the profile called name. An unknown name is an error listing
 // the allowed names.
