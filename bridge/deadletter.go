@@ -51,8 +51,13 @@ type deadLetter struct {
 
 // deadLetterWriter produces dead letters with acks=all and an idempotent
 // producer, retrying with backoff until the record is acknowledged: a dead
-// letter is never dropped. Its done callbacks are the commit gate of the
-// source records they stand for.
+// letter is never dropped, however long its cluster is unreachable (every
+// attempt is bounded by deadLetterTimeout, and there is no attempt limit).
+// Its done callbacks are the commit gate of the source records they stand
+// for: done(true) only once the topic acknowledged the record, done(false)
+// (the record stays unfinished, so its offset is never committed) only
+// when the writer closes first. While its cluster is down the unfinished
+// records hold their partitions' in-flight slots, so the sources pause.
 type deadLetterWriter struct {
 	producer *kafka.Producer
 	topic    string
@@ -68,6 +73,14 @@ type deadLetterWriter struct {
 	throttle *sinks.LogLimiter
 }
 
+// deadLetterTimeout bounds one attempt of a dead letter (librdkafka's
+// message.timeout.ms); a timed-out attempt is retried after a backoff of
+// at most deadLetterMaxBackoff.
+const (
+	deadLetterTimeout    = 30 * time.Second
+	deadLetterMaxBackoff = 5 * time.Second
+)
+
 type dlqItem struct {
 	rec     deadLetter
 	attempt int
@@ -75,11 +88,17 @@ type dlqItem struct {
 }
 
 func newDeadLetterWriter(conn map[string]string, topic string, log *zap.Logger) (*deadLetterWriter, error) {
+	return newDeadLetterWriterTimeout(conn, topic, log, deadLetterTimeout)
+}
+
+// newDeadLetterWriterTimeout is newDeadLetterWriter with another attempt
+// timeout (tests).
+func newDeadLetterWriterTimeout(conn map[string]string, topic string, log *zap.Logger, timeout time.Duration) (*deadLetterWriter, error) {
 	p, err := kafka.NewProducer(configMap(conn, map[string]kafka.ConfigValue{
 		"acks":                      "all",
 		"enable.idempotence":        true,
 		"linger.ms":                 5,
-		"message.timeout.ms":        30000,
+		"message.timeout.ms":        int(timeout / time.Millisecond),
 		"go.logs.channel.enable":    true,
 		"go.delivery.report.fields": "key,headers",
 	}))
@@ -90,7 +109,7 @@ func newDeadLetterWriter(conn map[string]string, topic string, log *zap.Logger) 
 		producer: p,
 		topic:    topic,
 		log:      log,
-		retry:    sinks.RetryPolicy{MaxAttempts: 0, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second}.WithDefaults(),
+		retry:    sinks.RetryPolicy{MaxAttempts: sinks.UnlimitedAttempts, InitialBackoff: 500 * time.Millisecond, MaxBackoff: deadLetterMaxBackoff}.WithDefaults(),
 		timers:   make(map[*dlqItem]*time.Timer),
 		events:   make(chan struct{}),
 		throttle: sinks.NewLogLimiter(30*time.Second, 1024),
@@ -126,6 +145,10 @@ func (w *deadLetterWriter) produce(it *dlqItem) {
 		}
 		var kerr kafka.Error
 		if errors.As(err, &kerr) && kerr.Code() == kafka.ErrQueueFull {
+			if w.closing.Load() {
+				it.done(false)
+				return
+			}
 			time.Sleep(5 * time.Millisecond)
 			continue
 		}
