@@ -526,6 +526,19 @@ func TestRetryMaxAttemptsUnlimited(t *testing.T) {
 			t.Fatalf("%s: effective config does not load back as unlimited: %v", spelling, err)
 		}
 	}
+	// The MQTT sink shares the retry block.
+	mq := strings.Replace(minimal, `topic: "gt.{type}"}`, `topic: "gt.{type}"}
+  - {name: mq, type: mqtt, brokers: ["mqtt://localhost:1883"], topic: "tb/{type}", retry: {max_attempts: unlimited}}`, 1)
+	c := mustParse(t, mq, nil)
+	if err := c.Validate(); err != nil {
+		t.Fatalf("mqtt sink: Validate: %v", err)
+	}
+	if got := c.Sinks[1].Retry.MaxAttempts; got != UnlimitedAttempts {
+		t.Fatalf("mqtt sink: max_attempts = %d, want UnlimitedAttempts", got)
+	}
+	if red := c.Redacted(); strings.Count(red, "max_attempts: unlimited") != 1 {
+		t.Fatalf("mqtt sink: effective config:\n%s", red)
+	}
 	for _, bad := range []string{"0", "-1", "endless", "2.5"} {
 		src := strings.Replace(minimal, `topic: "gt.{type}"}`, `topic: "gt.{type}", retry: {max_attempts: `+bad+`}}`, 1)
 		got := parseErrs(t, src[1:], nil)
