@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -15,25 +16,37 @@ import (
 // Connected and the outage detection are derived from.
 const StatsInterval = 2 * time.Second
 
-// Connected reports whether the producer has a live connection to at least
-// one broker of the cluster, according to librdkafka's latest statistics
-// and client errors (a successful delivery also proves it), with a reason
-// when it has not ("waiting for the first broker statistics", "all broker
-// connections are down: ..."). It implements sinks.Health.
+// Connected reports whether the sink can deliver: the producer has a live
+// connection to at least one broker of the cluster, according to
+// librdkafka's latest statistics and client errors (a successful delivery
+// also proves it), and no message waits for the cluster because its last
+// attempt found it unavailable (a partition without a leader, not enough
+// in-sync replicas, ...). Otherwise it gives the reason ("waiting for the
+// first broker statistics", "all broker connections are down (...)", "3
+// messages wait for the cluster (...)"). It implements sinks.Health.
 func (s *Sink) Connected() (bool, string) {
 	ok, reason := s.health.get()
-	if !ok {
-		if n := s.waiting.Load(); n > 0 {
-			reason += "; " + strconv.FormatInt(n, 10) + " messages wait for the cluster (not counted as attempts)"
-		}
+	n := s.waiting.Load()
+	if n <= 0 {
+		return ok, reason
 	}
-	return ok, reason
+	waits := strconv.FormatInt(n, 10) + " messages wait for the cluster (not counted as attempts)"
+	if !ok {
+		return false, reason + "; " + waits
+	}
+	if why := s.lastWhy.Load(); why != nil {
+		waits += ": " + *why
+	}
+	return false, waits
 }
 
 // brokerHealth is the connection state of a librdkafka client, from its
 // statistics (broker states, partition leaders, retransmissions), its
 // error events (all brokers down) and successful deliveries.
 type brokerHealth struct {
+	// connected mirrors known && up for onDelivered's fast path.
+	connected atomic.Bool
+
 	mu     sync.Mutex
 	known  bool
 	up     bool
@@ -41,6 +54,8 @@ type brokerHealth struct {
 	// upSince is when the current connected period began (zero while not
 	// connected).
 	upSince time.Time
+	// lastStats is when the latest statistics were applied.
+	lastStats time.Time
 	// fatal is set by a fatal client error (for example the idempotent
 	// producer losing its sequence): the producer cannot recover, so the
 	// sink stays not connected, whatever later statistics say, until the
@@ -65,6 +80,18 @@ func (h *brokerHealth) get() (bool, string) {
 	if !h.known {
 		return false, "waiting for the first broker statistics"
 	}
+	if h.up && !h.lastStats.IsZero() {
+		var bad []string
+		for name, th := range h.topics {
+			if th.troubleAt.Equal(h.lastStats) {
+				bad = append(bad, "topic "+name+" unavailable: "+th.why)
+			}
+		}
+		if len(bad) > 0 {
+			sort.Strings(bad)
+			return false, strings.Join(bad, "; ")
+		}
+	}
 	return h.up, h.reason
 }
 
@@ -88,6 +115,7 @@ func (h *brokerHealth) onError(e kafka.Error, text string) {
 		return
 	}
 	h.known, h.up, h.upSince = true, false, time.Time{}
+	h.connected.Store(false)
 	h.reason = "all broker connections are down (" + text + ")"
 	if e.IsFatal() {
 		h.fatal = true
@@ -98,12 +126,16 @@ func (h *brokerHealth) onError(e kafka.Error, text string) {
 // onDelivered records that a delivery succeeded, which proves a broker
 // connection. It reports whether the sink was not connected before.
 func (h *brokerHealth) onDelivered(now time.Time) (cameUp bool) {
+	if h.connected.Load() {
+		return false
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.fatal || (h.known && h.up) {
 		return false
 	}
 	h.known, h.up, h.reason, h.upSince = true, true, "", now
+	h.connected.Store(true)
 	return true
 }
 
@@ -117,6 +149,7 @@ func (h *brokerHealth) onStats(doc string, now time.Time) (cameUp bool) {
 	up, reason := st.brokersUp()
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.lastStats = now
 	if !h.fatal {
 		cameUp = up && !(h.known && h.up)
 		switch {
@@ -131,6 +164,7 @@ func (h *brokerHealth) onStats(doc string, now time.Time) (cameUp bool) {
 			h.upSince = time.Time{}
 		}
 		h.known, h.up, h.reason = true, up, reason
+		h.connected.Store(up)
 	}
 	for name, t := range st.Topics {
 		if h.topics == nil {

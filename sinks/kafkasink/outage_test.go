@@ -222,9 +222,12 @@ func TestRetriableBrokerErrorsDoNotUseAttempts(t *testing.T) {
 			// for leader errors, holds them until the leader answers.
 			time.Sleep(5 * time.Second)
 			res.Check(t, 0)
+			reason := waitConnected(t, ctx, s, false, "")
+			t.Logf("while refused: Connected() = false, %q", reason)
 			refuse.Store(false)
 			res.Wait(t, ctx, n)
 			res.Check(t, n)
+			waitConnected(t, ctx, s, true, "")
 			for i := range n {
 				m := sinktest.Message(sinktest.Location("a", int64(i)), i)
 				if got, _ := res.Get(m.EventID); got.Outcome != sinks.Delivered {

@@ -120,9 +120,11 @@ type Sink struct {
 	// anything any more, so Send refuses and held messages end Aborted
 	// with it (wrapping sinks.ErrFatal).
 	fatal atomic.Pointer[error]
-	// waiting counts the records in the retry heap that wait for the
-	// cluster (their last attempt failed because it was unavailable).
+	// waiting counts the accepted records whose last attempt failed
+	// because the cluster was unavailable (record.unavail), and lastWhy
+	// is the latest such reason; Connected reports them.
 	waiting atomic.Int64
+	lastWhy atomic.Pointer[string]
 	// seq numbers accepted records, so retries due at the same time go
 	// in Send order.
 	seq       atomic.Uint64
@@ -162,6 +164,9 @@ type record struct {
 	// outage is set while rec is in the retry heap waiting for the
 	// cluster; guarded by Sink.mu.
 	outage bool
+	// unavail is set while rec's last attempt failed because the cluster
+	// was unavailable (counted in Sink.waiting); guarded by Sink.mu.
+	unavail bool
 	// The failed attempt whose verdict waits for the next statistics.
 	pendErr       error
 	pendPartition int32
@@ -454,11 +459,21 @@ func (s *Sink) conclude(rec *record, err error, partition int32, offset int64, p
 		}
 		err = fmt.Errorf("%w (cluster unavailable: %s; not counted toward max_attempts)", err, why)
 		rec.lastErr = err
+		w := s.cfg.redactString(why)
+		s.lastWhy.Store(&w)
 	} else {
 		rec.counted++
 	}
 
 	s.mu.Lock()
+	if unavailable != rec.unavail {
+		rec.unavail = unavailable
+		if unavailable {
+			s.waiting.Add(1)
+		} else {
+			s.waiting.Add(-1)
+		}
+	}
 	switch {
 	case purged || (s.closed && !s.cfg.retry.Exhausted(rec.counted)):
 		s.mu.Unlock()
@@ -496,7 +511,6 @@ func (s *Sink) conclude(rec *record, err error, partition int32, offset int64, p
 		if unavailable {
 			rec.due = now.Add(s.cfg.retry.Backoff(rec.waits, nil))
 			rec.outage = true
-			s.waiting.Add(1)
 		} else {
 			rec.due = now.Add(s.cfg.retry.Backoff(rec.counted, nil))
 		}
@@ -654,6 +668,10 @@ func (s *Sink) remove(rec *record) bool {
 		return false
 	}
 	delete(s.inflight, rec)
+	if rec.unavail {
+		rec.unavail = false
+		s.waiting.Add(-1)
+	}
 	s.signalIdleLocked()
 	return true
 }
@@ -911,14 +929,9 @@ func (s *Sink) awaitIdle(ctx context.Context) error {
 	return fmt.Errorf("kafka sink %q: close: aborted %d messages unconfirmed at the deadline: %w", s.cfg.name, n, ctx.Err())
 }
 
-// unwait clears rec's waiting mark as it leaves the retry heap; s.mu is
+// unwait clears rec's outage mark as it leaves the retry heap; s.mu is
 // held.
-func (s *Sink) unwait(rec *record) {
-	if rec.outage {
-		rec.outage = false
-		s.waiting.Add(-1)
-	}
-}
+func (s *Sink) unwait(rec *record) { rec.outage = false }
 
 // retryHeap orders records by retry time, then Send order.
 type retryHeap []*record
