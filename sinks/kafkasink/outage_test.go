@@ -329,3 +329,41 @@ func TestUnlimitedAttemptsNeverFail(t *testing.T) {
 		t.Fatalf("result %+v, want delivered after more than 10 attempts", got)
 	}
 }
+
+// TestStatisticsDisabled: with librdkafka's statistics turned off through
+// the connection properties, a timeout is judged at once (no statistics
+// will come to wait for): after a delivery proved the connection, a broker
+// that stops answering uses up the attempts. A bad interval is refused.
+func TestStatisticsDisabled(t *testing.T) {
+	c := newCluster(t, kfake.SeedTopics(1, "events"))
+	cfg := baseConfig(c, "events")
+	cfg.Connection["statistics.interval.ms"] = "soon"
+	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "statistics.interval.ms") {
+		t.Fatalf("New with a bad statistics.interval.ms: %v", err)
+	}
+	cfg.Connection["statistics.interval.ms"] = "0"
+	cfg.Connection["socket.timeout.ms"] = "60000"
+	cfg.DeliveryTimeout = time.Second
+	cfg.Retry = sinks.RetryPolicy{MaxAttempts: 2, InitialBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
+	s := newSink(t, cfg)
+	ctx := testCtx(t)
+	res := sinktest.NewResults()
+	m := sinktest.Message(sinktest.Location("a", 1), 1)
+	if err := s.Send(ctx, m, res.Done(m.EventID)); err != nil {
+		t.Fatal(err)
+	}
+	res.Wait(t, ctx, 1)
+	if got, _ := res.Get(m.EventID); got.Outcome != sinks.Delivered {
+		t.Fatalf("first message: %+v", got)
+	}
+	release := holdProduce(c)
+	t.Cleanup(release)
+	m2 := sinktest.Message(sinktest.Location("a", 2), 2)
+	if err := s.Send(ctx, m2, res.Done(m2.EventID)); err != nil {
+		t.Fatal(err)
+	}
+	res.Wait(t, ctx, 1)
+	if got, _ := res.Get(m2.EventID); got.Outcome != sinks.Failed || got.Attempts != 2 {
+		t.Fatalf("held message: %+v, want Failed after 2 attempts", got)
+	}
+}

@@ -544,6 +544,12 @@ func (s *Sink) unavailable(rec *record, err error) (unavailable bool, why string
 		if last := s.lastClientErr.Load(); last != nil && (isAuthError(*last) || last.Code() == kafka.ErrSsl) {
 			return false, "", true // credentials or certificates: a retry cannot fix them
 		}
+		if s.cfg.statsOff {
+			// No statistics to wait for: judge by the client errors and
+			// deliveries seen so far.
+			ok, why := s.health.unavailableSince(rec.topic, rec.start)
+			return ok, why, true
+		}
 		if !s.health.isKnown() {
 			return false, "", false // the first statistics tell
 		}
