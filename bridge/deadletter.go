@@ -71,6 +71,10 @@ type deadLetterWriter struct {
 	events   chan struct{}
 	count    atomic.Uint64
 	throttle *sinks.LogLimiter
+	// failing counts the dead letters that failed an attempt and are not
+	// written yet; lastErr is the latest failure (for readiness).
+	failing atomic.Int64
+	lastErr atomic.Pointer[string]
 }
 
 // deadLetterTimeout bounds one attempt of a dead letter (librdkafka's
@@ -85,6 +89,29 @@ type dlqItem struct {
 	rec     deadLetter
 	attempt int
 	done    func(ok bool)
+	failed  atomic.Bool // an attempt failed (counted in failing)
+}
+
+// finish reports its outcome and leaves the failing count.
+func (w *deadLetterWriter) finish(it *dlqItem, ok bool) {
+	if it.failed.Swap(false) {
+		w.failing.Add(-1)
+	}
+	it.done(ok)
+}
+
+// waiting reports how many dead letters failed an attempt and wait for a
+// retry, with the latest error.
+func (w *deadLetterWriter) waiting() (int64, string) {
+	n := w.failing.Load()
+	if n <= 0 {
+		return 0, ""
+	}
+	why := ""
+	if p := w.lastErr.Load(); p != nil {
+		why = *p
+	}
+	return n, why
 }
 
 func newDeadLetterWriter(conn map[string]string, topic string, log *zap.Logger) (*deadLetterWriter, error) {
@@ -127,7 +154,7 @@ func (w *deadLetterWriter) send(rec deadLetter, done func(ok bool)) {
 
 func (w *deadLetterWriter) produce(it *dlqItem) {
 	if w.closing.Load() {
-		it.done(false)
+		w.finish(it, false)
 		return
 	}
 	it.attempt++
@@ -146,7 +173,7 @@ func (w *deadLetterWriter) produce(it *dlqItem) {
 		var kerr kafka.Error
 		if errors.As(err, &kerr) && kerr.Code() == kafka.ErrQueueFull {
 			if w.closing.Load() {
-				it.done(false)
+				w.finish(it, false)
 				return
 			}
 			time.Sleep(5 * time.Millisecond)
@@ -158,13 +185,18 @@ func (w *deadLetterWriter) produce(it *dlqItem) {
 }
 
 func (w *deadLetterWriter) scheduleRetry(it *dlqItem, err error) {
+	if !it.failed.Swap(true) {
+		w.failing.Add(1)
+	}
+	text := err.Error()
+	w.lastErr.Store(&text)
 	if ok, n := w.throttle.Allow("dlq:"+err.Error(), time.Now()); ok {
 		w.log.Warn("dead-letter write failed, retrying", zap.String("topic", w.topic), zap.Int("attempt", it.attempt), zap.Error(err), zap.Int("suppressed", n))
 	}
 	w.mu.Lock()
 	if w.closing.Load() {
 		w.mu.Unlock()
-		it.done(false)
+		w.finish(it, false)
 		return
 	}
 	defer w.mu.Unlock()
@@ -194,7 +226,7 @@ func (w *deadLetterWriter) run() {
 				continue
 			}
 			w.count.Add(1)
-			it.done(true)
+			w.finish(it, true)
 		case kafka.Error:
 			if ok, n := w.throttle.Allow("dlqerr:"+e.Error(), time.Now()); ok {
 				w.log.Warn("dead-letter producer error", zap.String("topic", w.topic), zap.String("error", e.String()), zap.Int("suppressed", n))
@@ -215,7 +247,7 @@ func (w *deadLetterWriter) close(ctx context.Context) {
 		if t.Stop() {
 			delete(w.timers, it)
 			w.wg.Done()
-			it.done(false)
+			w.finish(it, false)
 		}
 	}
 	w.mu.Unlock()

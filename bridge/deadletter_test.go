@@ -86,6 +86,9 @@ func TestDeadLetterWriterWaitsOutItsClusterOutage(t *testing.T) {
 	if got := res.count(); got != 1 {
 		t.Fatalf("%d done calls during the outage (want none beyond the first letter): %v", got-1, res.got)
 	}
+	if waiting, last := w.waiting(); waiting != n || last == "" {
+		t.Fatalf("waiting() = %d, %q during the outage; want %d with the error", waiting, last, n)
+	}
 	k, err = testkit.StartKafka(nil, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +106,9 @@ func TestDeadLetterWriterWaitsOutItsClusterOutage(t *testing.T) {
 		if got := res.got["k"+strconv.Itoa(i)]; len(got) != 1 || !got[0] {
 			t.Fatalf("letter %d: done calls %v, want one done(true)", i, got)
 		}
+	}
+	if waiting, _ := w.waiting(); waiting != 0 {
+		t.Fatalf("waiting() = %d after every letter was written", waiting)
 	}
 	recs, err := k.ReadTopic(ctx, "dlq", n+1)
 	if err != nil {

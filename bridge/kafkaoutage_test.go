@@ -202,7 +202,8 @@ commit_interval: 100ms
 
 			// Longer than max_attempts x delivery_timeout (4s); check the
 			// commits, the readiness and the memory as it goes.
-			var reason string
+			var reason, notReady string
+			readyDuring := false
 			rssPeak := rssBefore
 			outageEnd := time.Now().Add(10 * time.Second)
 			for time.Now().Before(outageEnd) {
@@ -210,6 +211,11 @@ commit_interval: 100ms
 				rssPeak = max(rssPeak, rssKiB(t))
 				if sk := br.Stats().Sinks["out"]; !sk.Connected {
 					reason = sk.Reason
+				}
+				if ok, why := br.Ready(); ok {
+					readyDuring = true
+				} else if notReady == "" {
+					notReady = strings.Join(why, "; ")
 				}
 				committed := committedOffsets(t, e, group, moTopic)
 				obs.mu.Lock()
@@ -228,6 +234,12 @@ commit_interval: 100ms
 			t.Logf("during the outage: consumed %d of %d records, sink reason %q, RSS %d KiB before, peak %d KiB", consumed, before+during+poisonN, reason, rssBefore, rssPeak)
 			if reason == "" {
 				t.Fatal("the sink never reported itself not connected during the outage")
+			}
+			if !strings.Contains(notReady, "sink out:") {
+				t.Fatalf("readiness during the outage: %q, want the sink named", notReady)
+			}
+			if readyDuring {
+				t.Log("note: ready at some sample during the outage (before librdkafka noticed the brokers down)")
 			}
 			if consumed >= before+during {
 				t.Fatalf("consumed all %d records during the outage: the source partitions did not pause", consumed)

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -225,6 +226,14 @@ func (b *Bridge) Ready() (bool, []string) {
 			if up, reason := h.Connected(); !up {
 				why = append(why, "sink "+sk.Name()+": "+reason)
 			}
+		}
+	}
+	b.mu.Lock()
+	dlq := b.dlq
+	b.mu.Unlock()
+	if dlq != nil {
+		if n, last := dlq.waiting(); n > 0 {
+			why = append(why, fmt.Sprintf("dead-letter topic %s: %d dead letters wait for their cluster (last error: %s)", dlq.topic, n, last))
 		}
 	}
 	return len(why) == 0, why
