@@ -137,7 +137,7 @@ func (b *Bridge) newSink(sc *config.Sink) (sinks.Sink, error) {
 			KeyPath:         sc.Key,
 			Acks:            sc.Acks,
 			EventIDField:    inj.Field,
-			Retry:           sinks.RetryPolicy{MaxAttempts: sc.Retry.MaxAttempts, InitialBackoff: sc.Retry.InitialBackoff, MaxBackoff: sc.Retry.MaxBackoff},
+			Retry:           retryPolicy(sc.Retry),
 			DeliveryTimeout: sc.DeliveryTimeout,
 			Compression:     sc.Compression,
 			MaxInFlight:     sc.MaxInFlight,

@@ -54,8 +54,13 @@ type deadLetter struct {
 
 // deadLetterWriter produces dead letters with acks=all and an idempotent
 // producer, retrying with backoff until the record is acknowledged: a dead
-// letter is never dropped. Its done callbacks are the commit gate of the
-// source records they stand for.
+// letter is never dropped, however long its cluster is unreachable (every
+// attempt is bounded by deadLetterTimeout, and there is no attempt limit).
+// Its done callbacks are the commit gate of the source records they stand
+// for: done(true) only once the topic acknowledged the record, done(false)
+// (the record stays unfinished, so its offset is never committed) only
+// when the writer closes first. While its cluster is down the unfinished
+// records hold their partitions' in-flight slots, so the sources pause.
 type deadLetterWriter struct {
 	producer *kafka.Producer
 	topic    string
@@ -69,20 +74,61 @@ type deadLetterWriter struct {
 	events   chan struct{}
 	count    atomic.Uint64
 	throttle *sinks.LogLimiter
+	// failing counts the dead letters that failed an attempt and are not
+	// written yet; lastErr is the latest failure (for readiness).
+	failing atomic.Int64
+	lastErr atomic.Pointer[string]
 }
+
+// deadLetterTimeout bounds one attempt of a dead letter (librdkafka's
+// message.timeout.ms); a timed-out attempt is retried after a backoff of
+// at most deadLetterMaxBackoff.
+const (
+	deadLetterTimeout    = 30 * time.Second
+	deadLetterMaxBackoff = 5 * time.Second
+)
 
 type dlqItem struct {
 	rec     deadLetter
 	attempt int
 	done    func(ok bool)
+	failed  atomic.Bool // an attempt failed (counted in failing)
+}
+
+// finish reports its outcome and leaves the failing count.
+func (w *deadLetterWriter) finish(it *dlqItem, ok bool) {
+	if it.failed.Swap(false) {
+		w.failing.Add(-1)
+	}
+	it.done(ok)
+}
+
+// waiting reports how many dead letters failed an attempt and wait for a
+// retry, with the latest error.
+func (w *deadLetterWriter) waiting() (int64, string) {
+	n := w.failing.Load()
+	if n <= 0 {
+		return 0, ""
+	}
+	why := ""
+	if p := w.lastErr.Load(); p != nil {
+		why = *p
+	}
+	return n, why
 }
 
 func newDeadLetterWriter(conn map[string]string, topic string, log *zap.Logger) (*deadLetterWriter, error) {
+	return newDeadLetterWriterTimeout(conn, topic, log, deadLetterTimeout)
+}
+
+// newDeadLetterWriterTimeout is newDeadLetterWriter with another attempt
+// timeout (tests).
+func newDeadLetterWriterTimeout(conn map[string]string, topic string, log *zap.Logger, timeout time.Duration) (*deadLetterWriter, error) {
 	p, err := kafka.NewProducer(configMap(conn, map[string]kafka.ConfigValue{
 		"acks":                      "all",
 		"enable.idempotence":        true,
 		"linger.ms":                 5,
-		"message.timeout.ms":        30000,
+		"message.timeout.ms":        int(timeout / time.Millisecond),
 		"go.logs.channel.enable":    true,
 		"go.delivery.report.fields": "key,headers",
 	}))
@@ -93,7 +139,7 @@ func newDeadLetterWriter(conn map[string]string, topic string, log *zap.Logger) 
 		producer: p,
 		topic:    topic,
 		log:      log,
-		retry:    sinks.RetryPolicy{MaxAttempts: 0, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second}.WithDefaults(),
+		retry:    sinks.RetryPolicy{MaxAttempts: sinks.UnlimitedAttempts, InitialBackoff: 500 * time.Millisecond, MaxBackoff: deadLetterMaxBackoff}.WithDefaults(),
 		timers:   make(map[*dlqItem]*time.Timer),
 		events:   make(chan struct{}),
 		throttle: sinks.NewLogLimiter(30*time.Second, 1024),
@@ -111,7 +157,7 @@ func (w *deadLetterWriter) send(rec deadLetter, done func(ok bool)) {
 
 func (w *deadLetterWriter) produce(it *dlqItem) {
 	if w.closing.Load() {
-		it.done(false)
+		w.finish(it, false)
 		return
 	}
 	it.attempt++
@@ -129,6 +175,10 @@ func (w *deadLetterWriter) produce(it *dlqItem) {
 		}
 		var kerr kafka.Error
 		if errors.As(err, &kerr) && kerr.Code() == kafka.ErrQueueFull {
+			if w.closing.Load() {
+				w.finish(it, false)
+				return
+			}
 			time.Sleep(5 * time.Millisecond)
 			continue
 		}
@@ -138,13 +188,18 @@ func (w *deadLetterWriter) produce(it *dlqItem) {
 }
 
 func (w *deadLetterWriter) scheduleRetry(it *dlqItem, err error) {
+	if !it.failed.Swap(true) {
+		w.failing.Add(1)
+	}
+	text := err.Error()
+	w.lastErr.Store(&text)
 	if ok, n := w.throttle.Allow("dlq:"+err.Error(), time.Now()); ok {
 		w.log.Warn("dead-letter write failed, retrying", zap.String("topic", w.topic), zap.Int("attempt", it.attempt), zap.Error(err), zap.Int("suppressed", n))
 	}
 	w.mu.Lock()
 	if w.closing.Load() {
 		w.mu.Unlock()
-		it.done(false)
+		w.finish(it, false)
 		return
 	}
 	defer w.mu.Unlock()
@@ -174,7 +229,7 @@ func (w *deadLetterWriter) run() {
 				continue
 			}
 			w.count.Add(1)
-			it.done(true)
+			w.finish(it, true)
 		case kafka.Error:
 			if ok, n := w.throttle.Allow("dlqerr:"+e.Error(), time.Now()); ok {
 				w.log.Warn("dead-letter producer error", zap.String("topic", w.topic), zap.String("error", e.String()), zap.Int("suppressed", n))
@@ -195,7 +250,7 @@ func (w *deadLetterWriter) close(ctx context.Context) {
 		if t.Stop() {
 			delete(w.timers, it)
 			w.wg.Done()
-			it.done(false)
+			w.finish(it, false)
 		}
 	}
 	w.mu.Unlock()

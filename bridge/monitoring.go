@@ -291,5 +291,13 @@ func (b *Bridge) Ready() (bool, []string) {
 			}
 		}
 	}
+	b.mu.Lock()
+	dlq := b.dlq
+	b.mu.Unlock()
+	if dlq != nil {
+		if n, last := dlq.waiting(); n > 0 {
+			why = append(why, fmt.Sprintf("dead-letter topic %s: %d dead letters wait for their cluster (last error: %s)", dlq.topic, n, last))
+		}
+	}
 	return len(why) == 0, why
 }

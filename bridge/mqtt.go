@@ -31,7 +31,7 @@ func (b *Bridge) newMQTTSink(sc *config.Sink) (sinks.Sink, error) {
 		Topic:           sc.Topic,
 		Retain:          m.Retain,
 		EventIDField:    inj.Field,
-		Retry:           sinks.RetryPolicy{MaxAttempts: sc.Retry.MaxAttempts, InitialBackoff: sc.Retry.InitialBackoff, MaxBackoff: sc.Retry.MaxBackoff},
+		Retry:           retryPolicy(sc.Retry),
 		DeliveryTimeout: sc.DeliveryTimeout,
 		ConnectTimeout:  m.ConnectTimeout,
 		KeepAlive:       m.KeepAlive,
@@ -62,4 +62,14 @@ func (b *Bridge) newMQTTSink(sc *config.Sink) (sinks.Sink, error) {
 		return nil, fmt.Errorf("sinks %s: %w", sc.Name, err)
 	}
 	return s, nil
+}
+
+// retryPolicy is the sinks' retry policy of a sink's retry block, with
+// max_attempts: unlimited as sinks.UnlimitedAttempts.
+func retryPolicy(r config.Retry) sinks.RetryPolicy {
+	p := sinks.RetryPolicy{MaxAttempts: r.MaxAttempts, InitialBackoff: r.InitialBackoff, MaxBackoff: r.MaxBackoff}
+	if r.MaxAttempts == config.UnlimitedAttempts {
+		p.MaxAttempts = sinks.UnlimitedAttempts
+	}
+	return p
 }

@@ -15,14 +15,22 @@ const (
 	DefaultJitter         = 0.2
 )
 
+// UnlimitedAttempts as RetryPolicy.MaxAttempts retries a failed delivery
+// until it succeeds or the sink closes: the message never ends Failed, so
+// nothing from the sink is dead-lettered (a permanent problem then holds
+// its source partition until it is fixed).
+const UnlimitedAttempts = -1
+
 // RetryPolicy is the application-level retry schedule shared by the sinks.
 //
 // A message is attempted at most MaxAttempts times in total (the first
-// attempt included); the wait before retry n (n = 1 for the first retry)
-// is Backoff(n).
+// attempt included; see Exhausted); the wait before retry n (n = 1 for the
+// first retry) is Backoff(n). Sinks do not count attempts that failed only
+// because the destination was unreachable (they wait for it instead).
 type RetryPolicy struct {
-	// MaxAttempts is the total number of attempts, first one included.
-	// Zero or negative means DefaultMaxAttempts.
+	// MaxAttempts is the total number of attempts, first one included, or
+	// UnlimitedAttempts. Zero or another negative value means
+	// DefaultMaxAttempts.
 	MaxAttempts int
 	// InitialBackoff is the base wait before the first retry. Zero or
 	// negative means DefaultInitialBackoff.
@@ -43,7 +51,7 @@ type RetryPolicy struct {
 // WithDefaults returns p with every unset or out-of-range field replaced by
 // its default, as documented on the fields.
 func (p RetryPolicy) WithDefaults() RetryPolicy {
-	if p.MaxAttempts <= 0 {
+	if p.MaxAttempts <= 0 && p.MaxAttempts != UnlimitedAttempts {
 		p.MaxAttempts = DefaultMaxAttempts
 	}
 	if p.InitialBackoff <= 0 {
@@ -67,6 +75,14 @@ func (p RetryPolicy) WithDefaults() RetryPolicy {
 		p.Jitter = 1
 	}
 	return p
+}
+
+// Exhausted reports whether counted attempts use up the policy: never
+// with UnlimitedAttempts, else when counted reaches MaxAttempts (after
+// defaults).
+func (p RetryPolicy) Exhausted(counted int) bool {
+	p = p.WithDefaults()
+	return p.MaxAttempts != UnlimitedAttempts && counted >= p.MaxAttempts
 }
 
 // Backoff returns the wait before retry number attempt (1 = the first

@@ -24,8 +24,13 @@ func TestRetryPolicyWithDefaults(t *testing.T) {
 		},
 		{
 			name: "max raised to initial, multiplier below 1, jitter clamped",
-			in:   RetryPolicy{MaxAttempts: -1, InitialBackoff: time.Second, MaxBackoff: time.Millisecond, Multiplier: 0.5, Jitter: 3},
+			in:   RetryPolicy{MaxAttempts: -2, InitialBackoff: time.Second, MaxBackoff: time.Millisecond, Multiplier: 0.5, Jitter: 3},
 			want: RetryPolicy{MaxAttempts: DefaultMaxAttempts, InitialBackoff: time.Second, MaxBackoff: time.Second, Multiplier: 2, Jitter: 1},
+		},
+		{
+			name: "unlimited kept",
+			in:   RetryPolicy{MaxAttempts: UnlimitedAttempts},
+			want: RetryPolicy{MaxAttempts: UnlimitedAttempts, InitialBackoff: DefaultInitialBackoff, MaxBackoff: DefaultMaxBackoff, Multiplier: 2, Jitter: 0.2},
 		},
 		{
 			name: "negative jitter disables",
@@ -43,6 +48,27 @@ func TestRetryPolicyWithDefaults(t *testing.T) {
 				t.Fatalf("WithDefaults not idempotent: %+v then %+v", got, again)
 			}
 		})
+	}
+}
+
+func TestRetryPolicyExhausted(t *testing.T) {
+	tests := []struct {
+		p       RetryPolicy
+		counted int
+		want    bool
+	}{
+		{RetryPolicy{MaxAttempts: 2}, 1, false},
+		{RetryPolicy{MaxAttempts: 2}, 2, true},
+		{RetryPolicy{MaxAttempts: 2}, 3, true},
+		{RetryPolicy{}, DefaultMaxAttempts - 1, false},
+		{RetryPolicy{}, DefaultMaxAttempts, true},
+		{RetryPolicy{MaxAttempts: -7}, DefaultMaxAttempts, true},
+		{RetryPolicy{MaxAttempts: UnlimitedAttempts}, 1 << 40, false},
+	}
+	for _, tt := range tests {
+		if got := tt.p.Exhausted(tt.counted); got != tt.want {
+			t.Errorf("%+v.Exhausted(%d) = %v, want %v", tt.p, tt.counted, got, tt.want)
+		}
 	}
 }
 

@@ -262,8 +262,19 @@ type EventID struct {
 	Field  string
 }
 
+// UnlimitedAttempts is Retry.MaxAttempts for `max_attempts: unlimited`:
+// failed deliveries are retried until they succeed, so the sink
+// dead-letters nothing. It has the value of sinks.UnlimitedAttempts.
+const UnlimitedAttempts = -1
+
+// UnlimitedText is how max_attempts spells UnlimitedAttempts.
+const UnlimitedText = "unlimited"
+
 // Retry is the exponential backoff policy for failed deliveries.
 type Retry struct {
+	// MaxAttempts counts every attempt, the first included, or is
+	// UnlimitedAttempts. Attempts that fail because the destination is
+	// unreachable do not count.
 	MaxAttempts    int
 	InitialBackoff time.Duration
 	MaxBackoff     time.Duration

@@ -509,3 +509,45 @@ func TestTooManyErrorsAreCapped(t *testing.T) {
 		t.Errorf("got %d errors, last %q", len(got), got[len(got)-1])
 	}
 }
+
+func TestRetryMaxAttemptsUnlimited(t *testing.T) {
+	for _, spelling := range []string{"unlimited", "Unlimited", `"${ATTEMPTS}"`} {
+		src := strings.Replace(minimal, `topic: "gt.{type}"}`, `topic: "gt.{type}", retry: {max_attempts: `+spelling+`}}`, 1)
+		c := mustParse(t, src, map[string]string{"ATTEMPTS": "unlimited"})
+		if got := c.Sinks[0].Retry.MaxAttempts; got != UnlimitedAttempts {
+			t.Fatalf("%s: max_attempts = %d, want UnlimitedAttempts", spelling, got)
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("%s: Validate: %v", spelling, err)
+		}
+		red := c.Redacted()
+		if !strings.Contains(red, "max_attempts: unlimited") {
+			t.Fatalf("%s: effective config does not show unlimited:\n%s", spelling, red)
+		}
+		again, err := Parse([]byte(red), "", envMap(nil))
+		if err != nil || again.Sinks[0].Retry.MaxAttempts != UnlimitedAttempts {
+			t.Fatalf("%s: effective config does not load back as unlimited: %v", spelling, err)
+		}
+	}
+	// The MQTT sink shares the retry block.
+	mq := strings.Replace(minimal, `topic: "gt.{type}"}`, `topic: "gt.{type}"}
+  - {name: mq, type: mqtt, brokers: ["mqtt://localhost:1883"], topic: "tb/{type}", retry: {max_attempts: unlimited}}`, 1)
+	c := mustParse(t, mq, nil)
+	if err := c.Validate(); err != nil {
+		t.Fatalf("mqtt sink: Validate: %v", err)
+	}
+	if got := c.Sinks[1].Retry.MaxAttempts; got != UnlimitedAttempts {
+		t.Fatalf("mqtt sink: max_attempts = %d, want UnlimitedAttempts", got)
+	}
+	if red := c.Redacted(); strings.Count(red, "max_attempts: unlimited") != 1 {
+		t.Fatalf("mqtt sink: effective config:\n%s", red)
+	}
+	for _, bad := range []string{"0", "-1", "endless", "2.5"} {
+		src := strings.Replace(minimal, `topic: "gt.{type}"}`, `topic: "gt.{type}", retry: {max_attempts: `+bad+`}}`, 1)
+		got := parseErrs(t, src[1:], nil)
+		want := `bridge.yaml:9: sinks[0].retry.max_attempts: expected an integer of at least 1 (1 means no retry) or unlimited; got "` + bad + `"`
+		if !slices.Contains(got, want) {
+			t.Errorf("max_attempts %s: errors %q, want %q", bad, got, want)
+		}
+	}
+}

@@ -451,6 +451,26 @@ func (d *decoder) integer(n *yaml.Node, path string, dst *int) {
 	*dst = i
 }
 
+// maxAttempts reads a retry.max_attempts: an integer of at least 1, or
+// "unlimited" (UnlimitedAttempts).
+func (d *decoder) maxAttempts(n *yaml.Node, path string, dst *int) {
+	v, ok := d.scalar(n, path)
+	if !ok {
+		return
+	}
+	v = strings.TrimSpace(v)
+	if strings.EqualFold(v, UnlimitedText) {
+		*dst = UnlimitedAttempts
+		return
+	}
+	i, err := strconv.Atoi(v)
+	if err != nil || i < 1 {
+		d.add(n.Line, path, "expected an integer of at least 1 (1 means no retry) or "+UnlimitedText+"; got "+d.m.show(path, v))
+		return
+	}
+	*dst = i
+}
+
 func (d *decoder) boolean(n *yaml.Node, path string, dst *bool) {
 	v, ok := d.scalar(n, path)
 	if !ok {
@@ -713,7 +733,7 @@ func (d *decoder) sink(path string, n *yaml.Node) *Sink {
 			d.object(v, p, retryKeys(), func(k, p string, v *yaml.Node) {
 				switch k {
 				case "max_attempts":
-					d.integer(v, p, &s.Retry.MaxAttempts)
+					d.maxAttempts(v, p, &s.Retry.MaxAttempts)
 				case "initial_backoff":
 					d.duration(v, p, &s.Retry.InitialBackoff)
 				case "max_backoff":

@@ -150,6 +150,14 @@ func (r *redactor) num(path string, n int) *yaml.Node {
 	return r.typed(path, "!!int", strconv.Itoa(n))
 }
 
+// maxAttempts prints a retry.max_attempts: the number, or unlimited.
+func (r *redactor) maxAttempts(path string, n int) *yaml.Node {
+	if n == UnlimitedAttempts {
+		return r.typed(path, "!!str", UnlimitedText)
+	}
+	return r.num(path, n)
+}
+
 func (r *redactor) flag(path string, b bool) *yaml.Node {
 	return r.typed(path, "!!bool", strconv.FormatBool(b))
 }
@@ -367,7 +375,7 @@ func (r *redactor) eventID(p string, s *Sink) *yaml.Node {
 // retry prints a sink's retry block.
 func (r *redactor) retry(p string, s *Sink) *yaml.Node {
 	return mapping(
-		"max_attempts", r.num(p+".retry.max_attempts", s.Retry.MaxAttempts),
+		"max_attempts", r.maxAttempts(p+".retry.max_attempts", s.Retry.MaxAttempts),
 		"initial_backoff", r.dur(p+".retry.initial_backoff", s.Retry.InitialBackoff),
 		"max_backoff", r.dur(p+".retry.max_backoff", s.Retry.MaxBackoff))
 }

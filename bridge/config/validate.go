@@ -692,8 +692,8 @@ func (v *validator) sinkDelivery(p string, s *Sink) {
 		v.add(p+".event_id.field", "invalid field name %s: want an identifier such as eventId", v.show(p+".event_id.field", s.EventID.Field))
 	}
 	r := s.Retry
-	if r.MaxAttempts < 1 {
-		v.add(p+".retry.max_attempts", "must be at least 1 (1 means no retry)")
+	if r.MaxAttempts < 1 && r.MaxAttempts != UnlimitedAttempts {
+		v.add(p+".retry.max_attempts", "must be at least 1 (1 means no retry), or %s", UnlimitedText)
 	}
 	v.positive(p+".retry.initial_backoff", int64(r.InitialBackoff), "a duration above 0, e.g. 200ms")
 	v.positive(p+".retry.max_backoff", int64(r.MaxBackoff), "a duration above 0, e.g. 30s")

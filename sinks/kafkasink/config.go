@@ -126,6 +126,9 @@ type settings struct {
 	log             *zap.Logger
 	observer        sinks.Observer
 	redact          *strings.Replacer // nil when there is nothing to redact
+	// statsOff is set when Connection disables librdkafka's statistics
+	// (statistics.interval.ms 0): no timeout then waits for them.
+	statsOff bool
 }
 
 func (c *Config) validate() (*settings, error) {
@@ -211,6 +214,13 @@ func (c *Config) validate() (*settings, error) {
 
 	if c.Connection["bootstrap.servers"] == "" && c.Connection["metadata.broker.list"] == "" {
 		return nil, errf("connection: bootstrap.servers is required")
+	}
+	if v, ok := c.Connection["statistics.interval.ms"]; ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 0 {
+			return nil, errf("connection: statistics.interval.ms: invalid value %q (want milliseconds, 0 disables)", v)
+		}
+		s.statsOff = n == 0
 	}
 	var pairs []string
 	for k, v := range c.Connection {

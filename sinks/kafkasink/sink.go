@@ -14,8 +14,25 @@
 // A message is acknowledged when librdkafka's delivery report succeeds at
 // the configured acks. A failed attempt (librdkafka gave up within
 // DeliveryTimeout, or the record was refused) is retried after the
-// RetryPolicy's backoff until MaxAttempts; then the message ends Failed and
-// the caller dead-letters it. Every attempt is reported to the Observer.
+// RetryPolicy's backoff until MaxAttempts (never with
+// sinks.UnlimitedAttempts); then the message ends Failed and the caller
+// dead-letters it. Every attempt is reported to the Observer.
+//
+// Attempts that fail because the cluster is unavailable do not count
+// toward MaxAttempts: the message waits for the cluster (retried with the
+// RetryPolicy's backoff, and at once when a broker connection comes back),
+// holding its in-flight slot, so a long outage fills MaxInFlight and Send
+// blocks, which pauses the sources. Unavailable means a broker error a
+// retry can fix (transport failure, all brokers down, LEADER_NOT_AVAILABLE,
+// NOT_LEADER_FOR_PARTITION, NOT_ENOUGH_REPLICAS[_AFTER_APPEND],
+// REQUEST_TIMED_OUT, ...), or a delivery timeout during which librdkafka's
+// statistics (every StatsInterval) or client errors showed no broker
+// connection, a partition of the topic without a connected leader, or
+// produce requests retransmitted after retriable errors. A timeout while
+// an authentication or TLS failure is the latest client error counts (a
+// retry cannot fix credentials), and so do refusals (message too large,
+// topic authorization, invalid record, unknown topic) and timeouts while
+// the cluster looked healthy throughout the attempt.
 package kafkasink
 
 import (
@@ -89,6 +106,9 @@ type Sink struct {
 	idleDone bool
 	inflight map[*record]struct{} // accepted, without a done call yet
 	retries  retryHeap
+	// verdicts holds timed-out attempts awaiting the next statistics
+	// (see unavailable).
+	verdicts []*record
 
 	// prodMu guards producer use against Close destroying it.
 	prodMu   sync.RWMutex
@@ -105,6 +125,15 @@ type Sink struct {
 	// anything any more, so Send refuses and held messages end Aborted
 	// with it (wrapping sinks.ErrFatal).
 	fatal atomic.Pointer[error]
+	// waiting counts the accepted records whose last attempt failed
+	// because the cluster was unavailable (record.unavail), and lastWhy
+	// is the latest such reason; Connected reports them.
+	waiting atomic.Int64
+	lastWhy atomic.Pointer[string]
+	// seq numbers accepted records, so retries due at the same time go
+	// in Send order.
+	seq       atomic.Uint64
+	outageLog *sinks.LogLimiter
 
 	closeOnce sync.Once
 	closeErr  error
@@ -130,10 +159,23 @@ type record struct {
 	headers []kafka.Header
 	assetID string
 
+	seq     uint64
 	attempt int       // attempts started
+	counted int       // attempts counted toward MaxAttempts
+	waits   int       // attempts that failed because the cluster was unavailable
 	start   time.Time // start of the current attempt
 	lastErr error
 	due     time.Time // retry time while in the retry heap
+	// outage is set while rec is in the retry heap waiting for the
+	// cluster; guarded by Sink.mu.
+	outage bool
+	// unavail is set while rec's last attempt failed because the cluster
+	// was unavailable (counted in Sink.waiting); guarded by Sink.mu.
+	unavail bool
+	// The failed attempt whose verdict waits for the next statistics.
+	pendErr       error
+	pendPartition int32
+	pendOffset    int64
 }
 
 // New validates cfg, creates the producer and starts the sink's two
@@ -164,6 +206,8 @@ func New(cfg Config) (*Sink, error) {
 		idle:     make(chan struct{}),
 		logs:     logs,
 		inflight: make(map[*record]struct{}, st.maxInFlight),
+
+		outageLog: sinks.NewLogLimiter(30*time.Second, 16),
 	}
 	for _, t := range schemas.AllTypes() {
 		s.topics[t] = s.topicFor(t)
@@ -261,6 +305,7 @@ func (s *Sink) newRecord(m *sinks.Message, done func(sinks.Result)) *record {
 		ti = s.topicFor(t)
 	}
 	rec := &record{
+		seq:     s.seq.Add(1),
 		msg:     m,
 		done:    done,
 		topic:   ti.name,
@@ -338,6 +383,9 @@ func isPurged(err error) bool {
 // delivered handles a successful delivery report.
 func (s *Sink) delivered(rec *record, tp kafka.TopicPartition) {
 	s.lastClientErr.Store(nil)
+	if s.health.onDelivered(time.Now()) {
+		s.resumeWaiting()
+	}
 	a := s.attempt(rec, sinks.StatusDelivered, nil, tp.Partition, int64(tp.Offset))
 	s.observe(a)
 	s.finish(rec, sinks.Result{
@@ -371,11 +419,71 @@ func (s *Sink) attemptFailed(rec *record, err error, partition int32, offset int
 		return
 	}
 	purged := isPurged(err)
+	unavailable, why := false, ""
+	if !purged {
+		var decided bool
+		unavailable, why, decided = s.unavailable(rec, err)
+		if !decided {
+			s.deferVerdict(rec, err, partition, offset)
+			return
+		}
+	}
+	s.conclude(rec, err, partition, offset, purged, unavailable, why)
+}
+
+// deferVerdict holds a timed-out attempt that looked healthy until the
+// next statistics, which describe the end of the attempt.
+func (s *Sink) deferVerdict(rec *record, err error, partition int32, offset int64) {
+	rec.pendErr, rec.pendPartition, rec.pendOffset = err, partition, offset
+	s.mu.Lock()
+	s.verdicts = append(s.verdicts, rec)
+	s.mu.Unlock()
+}
+
+// reviewDeferred concludes the deferred attempts with the statistics just
+// applied.
+func (s *Sink) reviewDeferred() {
+	s.mu.Lock()
+	recs := s.verdicts
+	s.verdicts = nil
+	s.mu.Unlock()
+	for _, rec := range recs {
+		unavailable, why := s.health.unavailableSince(rec.topic, rec.start)
+		err := rec.pendErr
+		rec.pendErr = nil
+		s.conclude(rec, err, rec.pendPartition, rec.pendOffset, false, unavailable, why)
+	}
+}
+
+// conclude applies a failed attempt's verdict: end Aborted (purged or
+// closing), end Failed (counted attempts used), or schedule a retry.
+func (s *Sink) conclude(rec *record, err error, partition int32, offset int64, purged, unavailable bool, why string) {
 	now := time.Now()
+	if unavailable {
+		rec.waits++
+		if ok, n := s.outageLog.Allow(why, now); ok {
+			s.cfg.log.Warn("kafka cluster unavailable; messages wait for it (not counted toward max_attempts)",
+				zap.String("reason", s.cfg.redactString(why)), zap.String("topic", rec.topic), zap.Int("suppressed", n))
+		}
+		err = fmt.Errorf("%w (cluster unavailable: %s; not counted toward max_attempts)", err, why)
+		rec.lastErr = err
+		w := s.cfg.redactString(why)
+		s.lastWhy.Store(&w)
+	} else {
+		rec.counted++
+	}
 
 	s.mu.Lock()
+	if unavailable != rec.unavail {
+		rec.unavail = unavailable
+		if unavailable {
+			s.waiting.Add(1)
+		} else {
+			s.waiting.Add(-1)
+		}
+	}
 	switch {
-	case purged || (s.closed && rec.attempt < s.cfg.retry.MaxAttempts):
+	case purged || (s.closed && !s.cfg.retry.Exhausted(rec.counted)):
 		s.mu.Unlock()
 		// Not finished: the message is redelivered after a restart.
 		s.observe(s.attempt(rec, sinks.StatusRetrying, err, partition, offset))
@@ -388,14 +496,18 @@ func (s *Sink) attemptFailed(rec *record, err error, partition int32, offset int
 			Partition: -1,
 			Offset:    -1,
 		})
-	case rec.attempt >= s.cfg.retry.MaxAttempts:
+	case !unavailable && s.cfg.retry.Exhausted(rec.counted):
 		s.mu.Unlock()
 		s.observe(s.attempt(rec, sinks.StatusFailed, err, partition, offset))
+		waited := ""
+		if rec.waits > 0 {
+			waited = fmt.Sprintf(" (and %d while the cluster was unavailable, not counted)", rec.waits)
+		}
 		s.finish(rec, sinks.Result{
 			Outcome:  sinks.Failed,
 			Attempts: rec.attempt,
-			Err: fmt.Errorf("kafka sink %q: deliver eventId %s (%s) to topic %s: giving up after %d attempts: %w",
-				s.cfg.name, rec.msg.EventID, rec.msg.Object.ObjectType(), rec.topic, rec.attempt, err),
+			Err: fmt.Errorf("kafka sink %q: deliver eventId %s (%s) to topic %s: giving up after %d attempts%s: %w",
+				s.cfg.name, rec.msg.EventID, rec.msg.Object.ObjectType(), rec.topic, rec.counted, waited, err),
 			Payload:   rec.payload,
 			Topic:     rec.topic,
 			Partition: -1,
@@ -404,7 +516,12 @@ func (s *Sink) attemptFailed(rec *record, err error, partition int32, offset int
 	default:
 		// Build the attempt before the record is visible to the scheduler.
 		a := s.attempt(rec, sinks.StatusRetrying, err, partition, offset)
-		rec.due = now.Add(s.cfg.retry.Backoff(rec.attempt, nil))
+		if unavailable {
+			rec.due = now.Add(s.cfg.retry.Backoff(rec.waits, nil))
+			rec.outage = true
+		} else {
+			rec.due = now.Add(s.cfg.retry.Backoff(rec.counted, nil))
+		}
 		heap.Push(&s.retries, rec)
 		s.mu.Unlock()
 		select {
@@ -412,6 +529,67 @@ func (s *Sink) attemptFailed(rec *record, err error, partition int32, offset int
 		default:
 		}
 		s.observe(a)
+	}
+}
+
+// unavailable reports whether a failed attempt is explained by the cluster
+// being unavailable rather than by the record or the configuration (see
+// the package documentation), with the reason. decided is false for a
+// timeout during which the cluster looked healthy so far: the statistics
+// covering the end of the attempt are still to come.
+func (s *Sink) unavailable(rec *record, err error) (unavailable bool, why string, decided bool) {
+	var kerr kafka.Error
+	if !errors.As(err, &kerr) {
+		return false, "", true
+	}
+	switch kerr.Code() {
+	case kafka.ErrTransport, kafka.ErrAllBrokersDown, kafka.ErrTimedOut, kafka.ErrResolve,
+		kafka.ErrLeaderNotAvailable, kafka.ErrNotLeaderForPartition, kafka.ErrBrokerNotAvailable,
+		kafka.ErrNotEnoughReplicas, kafka.ErrNotEnoughReplicasAfterAppend, kafka.ErrNetworkException,
+		kafka.ErrRequestTimedOut, kafka.ErrKafkaStorageError:
+		return true, kerr.Error(), true
+	case kafka.ErrMsgTimedOut:
+		if last := s.lastClientErr.Load(); last != nil && (isAuthError(*last) || last.Code() == kafka.ErrSsl) {
+			return false, "", true // credentials or certificates: a retry cannot fix them
+		}
+		if s.cfg.statsOff {
+			// No statistics to wait for: judge by the client errors and
+			// deliveries seen so far.
+			ok, why := s.health.unavailableSince(rec.topic, rec.start)
+			return ok, why, true
+		}
+		if !s.health.isKnown() {
+			return false, "", false // the first statistics tell
+		}
+		if ok, why := s.health.unavailableSince(rec.topic, rec.start); ok {
+			return true, why, true
+		}
+		return false, "", false
+	}
+	return false, "", true
+}
+
+// resumeWaiting makes the records that wait for the cluster due now (a
+// broker connection came back), keeping their Send order.
+func (s *Sink) resumeWaiting() {
+	now := time.Now()
+	s.mu.Lock()
+	changed := false
+	for _, rec := range s.retries {
+		if rec.outage && rec.due.After(now) {
+			rec.due = now
+			changed = true
+		}
+	}
+	if changed {
+		heap.Init(&s.retries)
+	}
+	s.mu.Unlock()
+	if changed {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -504,6 +682,10 @@ func (s *Sink) remove(rec *record) bool {
 		return false
 	}
 	delete(s.inflight, rec)
+	if rec.unavail {
+		rec.unavail = false
+		s.waiting.Add(-1)
+	}
 	s.signalIdleLocked()
 	return true
 }
@@ -565,7 +747,10 @@ func (s *Sink) handleEvent(ev kafka.Event, lim *sinks.LogLimiter) {
 		s.health.onError(e, s.cfg.redactString(e.Error()))
 		s.logClientError(e, lim)
 	case *kafka.Stats:
-		s.health.onStats(e.String())
+		if s.health.onStats(e.String(), time.Now()) {
+			s.resumeWaiting()
+		}
+		s.reviewDeferred()
 	}
 }
 
@@ -613,7 +798,9 @@ func (s *Sink) retryLoop() {
 		var next time.Time
 		s.mu.Lock()
 		for len(s.retries) > 0 && !s.retries[0].due.After(now) {
-			due = append(due, heap.Pop(&s.retries).(*record))
+			rec := heap.Pop(&s.retries).(*record)
+			s.unwait(rec)
+			due = append(due, rec)
 		}
 		if len(s.retries) > 0 {
 			next = s.retries[0].due
@@ -697,7 +884,9 @@ func (s *Sink) close(ctx context.Context) error {
 	s.closed = true
 	pending := make([]*record, 0, len(s.retries))
 	for len(s.retries) > 0 {
-		pending = append(pending, heap.Pop(&s.retries).(*record))
+		rec := heap.Pop(&s.retries).(*record)
+		s.unwait(rec)
+		pending = append(pending, rec)
 	}
 	s.signalIdleLocked()
 	s.mu.Unlock()
@@ -754,13 +943,22 @@ func (s *Sink) awaitIdle(ctx context.Context) error {
 	return fmt.Errorf("kafka sink %q: close: aborted %d messages unconfirmed at the deadline: %w", s.cfg.name, n, ctx.Err())
 }
 
-// retryHeap orders records by retry time.
+// unwait clears rec's outage mark as it leaves the retry heap; s.mu is
+// held.
+func (s *Sink) unwait(rec *record) { rec.outage = false }
+
+// retryHeap orders records by retry time, then Send order.
 type retryHeap []*record
 
-func (h retryHeap) Len() int           { return len(h) }
-func (h retryHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
-func (h retryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *retryHeap) Push(x any)        { *h = append(*h, x.(*record)) }
+func (h retryHeap) Len() int { return len(h) }
+func (h retryHeap) Less(i, j int) bool {
+	if h[i].due.Equal(h[j].due) {
+		return h[i].seq < h[j].seq
+	}
+	return h[i].due.Before(h[j].due)
+}
+func (h retryHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *retryHeap) Push(x any)   { *h = append(*h, x.(*record)) }
 
 func (h *retryHeap) Pop() any {
 	old := *h

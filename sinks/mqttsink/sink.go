@@ -16,8 +16,9 @@
 // called with Delivered. A reason code of 0x80 or above in PUBACK or
 // PUBREC (for example 0x87 Not authorized from an ACL) fails the attempt,
 // and so does a missing acknowledgement within DeliveryTimeout; failed
-// attempts are retried after the RetryPolicy's backoff until MaxAttempts,
-// then the message ends Failed and the caller dead-letters it. Every
+// attempts are retried after the RetryPolicy's backoff until MaxAttempts
+// (never with sinks.UnlimitedAttempts), then the message ends Failed and
+// the caller dead-letters it. Every
 // attempt is reported to the Observer.
 //
 // The connection is kept up by autopaho: broker URLs are tried in order,
@@ -562,7 +563,7 @@ func (s *Sink) delivered(rec *record) {
 // again after the retry backoff (behind the messages queued meanwhile).
 func (s *Sink) attemptFailed(rec *record, err error) {
 	rec.lastErr = err
-	if rec.attempt >= s.cfg.retry.MaxAttempts {
+	if s.cfg.retry.Exhausted(rec.attempt) {
 		s.observe(rec, sinks.StatusFailed, err)
 		s.finish(rec, sinks.Result{
 			Outcome:  sinks.Failed,
