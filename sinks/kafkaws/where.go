@@ -354,7 +354,7 @@ func escapeString(v string, at int) (string, error) {
 			case 't':
 				b.WriteByte('\t')
 			default:
-				return "", whereErr(CodeInvalidEscape, at, `unsupported escape "\\%c" in a quoted value (letters: \b \f \n \r \t)`, e)
+				return "", whereErr(CodeInvalidEscape, at, `unsupported escape "\%c" in a quoted value (letters: \b \f \n \r \t)`, e)
 			}
 			continue
 		}
