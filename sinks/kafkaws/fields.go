@@ -206,6 +206,9 @@ func maskValue(container any, key string, node *maskNode) (any, bool) {
 	}
 	out := make([]any, 0, len(arr))
 	for _, e := range arr {
+		if _, hole := e.(jsHole); hole {
+			continue // undefined: never kept
+		}
 		if r, ok := maskProperties(e, node.props); ok {
 			out = append(out, r)
 		}
@@ -228,7 +231,9 @@ func ownProp(container any, key string) (any, bool) {
 			return float64(len(c)), true
 		}
 		if i := arrayIndex(key); i >= 0 && i < int64(len(c)) {
-			return c[i], true
+			if _, hole := c[i].(jsHole); !hole {
+				return c[i], true
+			}
 		}
 	}
 	return nil, false
@@ -240,9 +245,11 @@ func ownKeys(container any) []string {
 	case map[string]any:
 		return objectKeys(c)
 	case []any:
-		keys := make([]string, len(c))
-		for i := range c {
-			keys[i] = fmt.Sprint(i)
+		keys := make([]string, 0, len(c))
+		for i, e := range c {
+			if _, hole := e.(jsHole); !hole {
+				keys = append(keys, fmt.Sprint(i))
+			}
 		}
 		return keys
 	}

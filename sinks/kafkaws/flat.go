@@ -113,7 +113,9 @@ func flatten(v any) *flatMap {
 			}
 		case []any:
 			for i, e := range x {
-				visit(strconv.Itoa(i), e, prev)
+				if _, hole := e.(jsHole); !hole { // Object.keys skips holes
+					visit(strconv.Itoa(i), e, prev)
+				}
 			}
 		}
 	}
@@ -131,7 +133,13 @@ type jsArray struct {
 	props map[string]any // non-index properties: JSON.stringify drops them
 }
 
+// jsHole is an array element never assigned. It is undefined to later
+// conditions and to the fields mask (json-mask drops it), and null in the
+// JSON sent, as JSON.stringify writes it.
 type jsHole struct{}
+
+// MarshalJSON writes a hole as null.
+func (jsHole) MarshalJSON() ([]byte, error) { return []byte("null"), nil }
 
 // maxRebuiltArray bounds the arrays unflatten creates from numeric keys
 // ("a.99999999" would otherwise allocate a huge array).
@@ -272,8 +280,8 @@ func splitDots(s string) []string {
 	return append(out, s[start:])
 }
 
-// toGo converts the JavaScript containers to JSON-shaped Go values the way
-// JSON.stringify would see them (holes become null).
+// toGo converts the JavaScript containers to JSON-shaped Go values; holes
+// stay jsHole.
 func toGo(v any) any {
 	switch c := v.(type) {
 	case *jsObject:
@@ -285,9 +293,6 @@ func toGo(v any) any {
 	case *jsArray:
 		out := make([]any, len(c.elems))
 		for i, e := range c.elems {
-			if _, hole := e.(jsHole); hole {
-				continue
-			}
 			out[i] = toGo(e)
 		}
 		return out

@@ -105,11 +105,13 @@ func lineTerminatorAt(s string, i int) (bool, int) {
 }
 
 // lex returns the token at s[i], as dojot's lexer does. dojot's parameter
-// rule needs two characters before '='; a one-character selector is taken
-// here too (the documented grammar allows it).
-func lex(s string, i int) (whereToken, error) {
+// rule needs two characters before '='; with short, a one-character
+// selector is taken too (the documented grammar allows it). ParseWhere asks
+// for that only where a condition starts, where dojot's lexer would produce
+// a values token that cannot parse.
+func lex(s string, i int, short bool) (whereToken, error) {
 	// parameter
-	if isParamFirst(s[i]) {
+	if isParamFirst(s[i]) && (short || i+1 < len(s) && isParamRest(s[i+1])) {
 		j := i + 1
 		for j < len(s) && isParamRest(s[j]) {
 			j++
@@ -169,7 +171,7 @@ func ParseWhere(s string) (*Where, error) {
 	var cur rawCond
 	state := 0 // 0: before a condition, 1: after its selector, 2: after its operator
 	for i := 0; i < len(s); {
-		t, err := lex(s, i)
+		t, err := lex(s, i, state == 0)
 		if err != nil {
 			return nil, err
 		}
