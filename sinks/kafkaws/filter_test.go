@@ -262,7 +262,7 @@ func TestWhereNumbers_UtilsJs(t *testing.T) {
 // as a RegExp throws when reached, so the message is not sent.
 func TestWhereInNin_ConditionsJs(t *testing.T) {
 	runErrCases(t, []errCase{
-		{"bb=in:ar;", 0}, {"bb=in:(;", 0}, {"bb=in:a(?=b);", 4004}, {`bb=in:(a)\1;`, 4004},
+		{"bb=in:ar;", 0}, {"bb=in:(;", 0}, {"bb=in:a(?=b);", 4004}, {"bb=in:a(?<=b);", 4004}, {`bb=in:[\S];`, 4004}, {`bb=in:[\s\d];`, 0}, {`bb=in:(a)\1;`, 4004},
 		{"st=nin:;", 4000}, {"bb=in:x,,y;", 0},
 	})
 	msg := `{"bb":"bar","n":10.5,"big":1e21,"tiny":1e-7,"z":0,"f":false,"t":true,"e":"","nl":null,"ea":[],"eo":{},"ml":"a\nb","sp":"a b"}`
