@@ -145,8 +145,14 @@ shutdown_timeout: 15s
 commit_interval: 1s
 `
 
+// startDemoKafka starts the demo's embedded broker: kfake with SASL PLAIN
+// and SCRAM (testkit), the input topics created.
+func startDemoKafka() (*testkit.Kafka, error) {
+	return testkit.StartKafka([]string{demoTrackunitTopic, demoMobitoTopic})
+}
+
 func runDemo(ctx context.Context, out io.Writer, f *demoFlags, log *zap.Logger) error {
-	kafkaSvc, err := testkit.StartKafka([]string{demoTrackunitTopic, demoMobitoTopic})
+	kafkaSvc, err := startDemoKafka()
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,7 @@ func printKafkaWSExample(out io.Writer, base string) error {
 Stream a push topic over WebSocket from another terminal (ticket: single use, valid 60 s):
   TOKEN=%s
   TICKET=$(curl -s -H "Authorization: Bearer $TOKEN" %s/kafka-ws/v1/ticket | sed 's/.*"ticket":"\([0-9a-f]*\)".*/\1/')
-  websocat "%s/kafka-ws/v1/topics/globe-tracker.events.location?ticket=$TICKET&fields=assetId,whenCreated,latitude,longitude,heading&where=ownerId=fleet-01;heading=gte:90;"
+  websocat "%s/kafka-ws/v1/topics/globe-tracker.events.location?ticket=$TICKET&fields=assetId,whenCreated,latitude,longitude,heading&where=ownerId=in:^fleet-01$;heading=gte:90;"
 `, base, demoWSSecret, tok, base, ws)
 	return err
 }

@@ -48,7 +48,9 @@ type KafkaOption = kfake.Opt
 // PLAIN superuser KafkaUser/KafkaPassword, SCRAM-SHA-256 user ScramUser256
 // and SCRAM-SHA-512 user ScramUser512 (both ScramPassword). Topics are
 // created automatically with DefaultPartitions partitions; topics passed in
-// seed are created up front. Close it with Close.
+// seed are created up front. SaslHandshake answers list the enabled
+// mechanisms, as Kafka's do, so that kafkajs accepts the broker. Close it
+// with Close.
 func StartKafka(seed []string, opts ...KafkaOption) (*Kafka, error) {
 	all := []kfake.Opt{
 		kfake.NumBrokers(1),
@@ -60,6 +62,7 @@ func StartKafka(seed []string, opts ...KafkaOption) (*Kafka, error) {
 		kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(DefaultPartitions),
 		kfake.GroupMinSessionTimeout(100 * time.Millisecond),
+		kfake.ListenFn(listenAdvertisingMechanisms),
 	}
 	if len(seed) > 0 {
 		all = append(all, kfake.SeedTopics(DefaultPartitions, seed...))

@@ -2,45 +2,48 @@ package kafkaws
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/coder/websocket"
 )
 
-// Limits on a `fields` expression.
+// Limits on a `fields` expression (json-mask has none).
 const (
 	maxFieldsLen   = 8192
 	maxFieldsDepth = 32
 )
 
-// Fields is a parsed `fields` parameter in json-mask syntax: the parts of a
-// message to send. A nil *Fields selects the whole message. A Fields is
-// immutable and safe for concurrent use.
+// Fields is a parsed `fields` parameter with the semantics of json-mask
+// 1.0.4, the version dojot's kafka-ws pins. A nil *Fields selects the whole
+// message. A Fields is immutable and safe for concurrent use.
 //
-// Grammar (after URL decoding):
-//
-//	fields = list
-//	list   = term *( "," term )
-//	term   = name [ "/" term / "(" list ")" ]
-//	name   = "*" / 1*( any character but "," "/" "(" ")" "*" "\" / escape )
-//	escape = "\" ( "," / "/" / "(" / ")" / "*" / "\" )
-//
-// Selections of the same object merge (a/b,a/c equals a(b,c)); selecting a
-// whole property wins over selecting inside it (a,a/b selects all of a).
+// json-mask reads any text: ',' '/' '(' ')' separate names and everything
+// else, spaces and backslashes included, belongs to a name; "*" alone is
+// every property. Empty names are skipped, a later selection of a name
+// replaces an earlier one (a/b,a/c selects only a/c; use a(b,c)), and text
+// the grammar does not expect is ignored rather than refused.
 type Fields struct {
-	root *mask
+	root *ordMap[*maskNode] // empty: select nothing
 }
 
-// mask is one level of a selection.
-type mask struct {
-	all  bool             // the whole value is selected
-	keys map[string]*mask // named properties
-	star *mask            // every property ("*"), merged into keys by finish
+// maskNode is one selected name: its sub-selection (nil: the whole value)
+// and whether json-mask compiled it as "array" (a name followed by '(').
+type maskNode struct {
+	array bool
+	props *ordMap[*maskNode]
 }
 
-// ParseFields parses a `fields` parameter (already URL-decoded). An empty
-// string returns nil (whole messages). Errors are *FilterError with code
-// 4000 (syntax) or 4002 (escape).
+func fieldsErr(code websocket.StatusCode, off int, format string, args ...any) *FilterError {
+	return &FilterError{Code: code, Param: "fields", Offset: off, Msg: fmt.Sprintf(format, args...)}
+}
+
+type maskToken struct {
+	tag  byte // 'n' for a name, else the terminal
+	name string
+}
+
+// ParseFields compiles a `fields` parameter (already URL-decoded) as
+// json-mask does. An empty string returns nil (whole messages). It fails
+// (4000) only beyond telebridge's limits: 8 KiB, 32 levels of nesting.
 func ParseFields(s string) (*Fields, error) {
 	if s == "" {
 		return nil, nil
@@ -48,208 +51,243 @@ func ParseFields(s string) (*Fields, error) {
 	if len(s) > maxFieldsLen {
 		return nil, fieldsErr(CodeInvalidSyntax, maxFieldsLen, "longer than %d bytes", maxFieldsLen)
 	}
-	p := &fieldsParser{s: s}
-	root := &mask{}
-	if err := p.list(root, 0); err != nil {
+	var toks []maskToken
+	start := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case ',', '/', '(', ')':
+			if i > start {
+				toks = append(toks, maskToken{tag: 'n', name: s[start:i]})
+			}
+			toks = append(toks, maskToken{tag: c})
+			start = i + 1
+		}
+	}
+	if start < len(s) {
+		toks = append(toks, maskToken{tag: 'n', name: s[start:]})
+	}
+	b := &maskBuilder{toks: toks}
+	root, err := b.tree(&maskParent{}, 0)
+	if err != nil {
 		return nil, err
 	}
-	if p.i != len(s) {
-		return nil, fieldsErr(CodeInvalidSyntax, p.i, "unexpected %s (a ')' without '('?)", quoteShort(s[p.i:p.i+1], 4))
-	}
-	root.finish()
 	return &Fields{root: root}, nil
 }
 
-func fieldsErr(code websocket.StatusCode, off int, format string, args ...any) *FilterError {
-	return &FilterError{Code: code, Param: "fields", Offset: off, Msg: fmt.Sprintf(format, args...)}
+type maskBuilder struct {
+	toks []maskToken
+	i    int
 }
 
-type fieldsParser struct {
-	s string
-	i int
+type maskParent struct {
+	array    bool
+	hasChild bool
 }
 
-func (p *fieldsParser) list(into *mask, depth int) error {
+// tree is json-mask's _buildTree: it reads names into props until a ',' or
+// ')' (consumed), or, under a '/', after one name.
+func (b *maskBuilder) tree(parent *maskParent, depth int) (*ordMap[*maskNode], error) {
 	if depth > maxFieldsDepth {
-		return fieldsErr(CodeInvalidSyntax, p.i, "nested deeper than %d levels", maxFieldsDepth)
+		return nil, fieldsErr(CodeInvalidSyntax, 0, "nested deeper than %d levels", maxFieldsDepth)
 	}
-	for {
-		if err := p.term(into, depth); err != nil {
-			return err
+	props := newOrdMap[*maskNode]()
+	for b.i < len(b.toks) {
+		t := b.toks[b.i]
+		b.i++
+		switch t.tag {
+		case 'n':
+			self := &maskParent{}
+			sub, err := b.tree(self, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			n := &maskNode{array: self.array}
+			if len(sub.vals) > 0 {
+				n.props = sub
+			}
+			props.set(t.name, n)
+			if parent.hasChild {
+				return props, nil
+			}
+		case ',', ')':
+			return props, nil
+		case '(':
+			parent.array = true
+		case '/':
+			parent.hasChild = true
 		}
-		if p.i < len(p.s) && p.s[p.i] == ',' {
-			p.i++
+	}
+	return props, nil
+}
+
+// Apply returns the parts of v that json-mask's filter keeps: for each
+// selected name the property's value (whole, or reduced by the
+// sub-selection); "*" stands for every property. An array is reduced
+// element by element and left out when no element gives anything (an empty
+// array stays). Under a sub-selection, null, false, 0 and "" are kept as
+// they are, and other primitives are left out. ok is false when nothing is
+// left (a top-level array with nothing selected). A nil *Fields returns v.
+func (f *Fields) Apply(v any) (any, bool) {
+	if f == nil {
+		return v, true
+	}
+	if _, isArr := v.([]any); isArr {
+		wrapper := newOrdMap[*maskNode]()
+		wrapper.set("_", &maskNode{array: true, props: f.root})
+		out, ok := maskProperties(map[string]any{"_": v}, wrapper)
+		if !ok {
+			return nil, false
+		}
+		r, ok := out.(map[string]any)["_"]
+		return r, ok
+	}
+	return maskProperties(v, f.root)
+}
+
+// maskProperties is json-mask's _properties. A nil mask returns v.
+func maskProperties(v any, mask *ordMap[*maskNode]) (any, bool) {
+	if !jsTruthy(v) || mask == nil {
+		return v, true
+	}
+	var out any
+	switch v.(type) {
+	case map[string]any:
+		out = map[string]any{}
+	case []any:
+		out = &jsArray{}
+	default:
+		// A truthy primitive: json-mask finds none of the names on it (or
+		// throws when it does, as for "length" on a string).
+		return nil, false
+	}
+	for _, key := range mask.keys() {
+		node, _ := mask.get(key)
+		if key == "*" {
+			for _, k := range ownKeys(v) {
+				if r, ok := maskValue(v, k, node); ok {
+					assign(out, k, r)
+				}
+			}
 			continue
 		}
-		return nil
+		if r, ok := maskValue(v, key, node); ok {
+			assign(out, key, r)
+		}
 	}
+	if a, isArr := out.(*jsArray); isArr {
+		return toGo(a), true
+	}
+	return out, true
 }
 
-func (p *fieldsParser) term(into *mask, depth int) error {
-	if depth > maxFieldsDepth {
-		return fieldsErr(CodeInvalidSyntax, p.i, "nested deeper than %d levels", maxFieldsDepth)
-	}
-	name, star, err := p.name()
-	if err != nil {
-		return err
-	}
-	child := into.child(name, star)
-	if p.i == len(p.s) {
-		child.all = true
-		return nil
-	}
-	switch p.s[p.i] {
-	case '/':
-		p.i++
-		return p.term(child, depth+1)
-	case '(':
-		open := p.i
-		p.i++
-		if err := p.list(child, depth+1); err != nil {
-			return err
+// maskValue applies node to the property key of container (json-mask's
+// _object or _array, by the node's type).
+func maskValue(container any, key string, node *maskNode) (any, bool) {
+	val, present := ownProp(container, key)
+	arr, isArr := val.([]any)
+	if !node.array && !isArr {
+		if node.props == nil {
+			return val, present
 		}
-		if p.i == len(p.s) || p.s[p.i] != ')' {
-			return fieldsErr(CodeInvalidSyntax, open, "'(' is never closed")
+		if !present {
+			return nil, false
 		}
-		p.i++
-		return nil
+		return maskProperties(val, node.props)
 	}
-	child.all = true
+	// _array
+	if !isArr {
+		if !present {
+			return nil, false
+		}
+		return maskProperties(val, node.props)
+	}
+	if len(arr) == 0 {
+		return arr, true
+	}
+	out := make([]any, 0, len(arr))
+	for _, e := range arr {
+		if _, hole := e.(jsHole); hole {
+			continue // undefined: never kept
+		}
+		if r, ok := maskProperties(e, node.props); ok {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		return nil, false
+	}
+	return out, true
+}
+
+// ownProp is container[key] for own properties (JavaScript's inherited
+// properties such as "constructor" are not looked at).
+func ownProp(container any, key string) (any, bool) {
+	switch c := container.(type) {
+	case map[string]any:
+		v, ok := c[key]
+		return v, ok
+	case []any:
+		if key == "length" {
+			return float64(len(c)), true
+		}
+		if i := arrayIndex(key); i >= 0 && i < int64(len(c)) {
+			if _, hole := c[i].(jsHole); !hole {
+				return c[i], true
+			}
+		}
+	}
+	return nil, false
+}
+
+// ownKeys lists a container's keys in JavaScript order (for "*").
+func ownKeys(container any) []string {
+	switch c := container.(type) {
+	case map[string]any:
+		return objectKeys(c)
+	case []any:
+		keys := make([]string, 0, len(c))
+		for i, e := range c {
+			if _, hole := e.(jsHole); !hole {
+				keys = append(keys, fmt.Sprint(i))
+			}
+		}
+		return keys
+	}
 	return nil
 }
 
-// name reads a property name or "*".
-func (p *fieldsParser) name() (string, bool, error) {
-	start := p.i
-	if p.i < len(p.s) && p.s[p.i] == '*' {
-		p.i++
-		if p.i < len(p.s) && !strings.ContainsRune(",/()", rune(p.s[p.i])) {
-			return "", false, fieldsErr(CodeInvalidSyntax, start, "'*' must be a whole name (write \\* for a literal *)")
-		}
-		return "", true, nil
-	}
-	var b strings.Builder
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		switch c {
-		case ',', '/', '(', ')':
-			goto done
-		case '*':
-			return "", false, fieldsErr(CodeInvalidSyntax, p.i, "'*' must be a whole name (write \\* for a literal *)")
-		case '\\':
-			if p.i+1 == len(p.s) {
-				return "", false, fieldsErr(CodeInvalidEscape, p.i, "'\\' at the end (escapes: \\, \\/ \\( \\) \\* \\\\)")
-			}
-			e := p.s[p.i+1]
-			if !strings.ContainsRune(",/()*\\", rune(e)) {
-				return "", false, fieldsErr(CodeInvalidEscape, p.i, "unsupported escape %s (escapes: \\, \\/ \\( \\) \\* \\\\)", quoteShort(p.s[p.i:p.i+2], 4))
-			}
-			b.WriteByte(e)
-			p.i += 2
-			continue
-		}
-		b.WriteByte(c)
-		p.i++
-	}
-done:
-	if p.i == start {
-		if p.i == len(p.s) {
-			return "", false, fieldsErr(CodeInvalidSyntax, p.i, "expected a property name, found the end")
-		}
-		return "", false, fieldsErr(CodeInvalidSyntax, p.i, "expected a property name before %s", quoteShort(p.s[p.i:p.i+1], 4))
-	}
-	return b.String(), false, nil
-}
-
-func (m *mask) child(name string, star bool) *mask {
-	if star {
-		if m.star == nil {
-			m.star = &mask{}
-		}
-		return m.star
-	}
-	if m.keys == nil {
-		m.keys = map[string]*mask{}
-	}
-	c := m.keys[name]
-	if c == nil {
-		c = &mask{}
-		m.keys[name] = c
-	}
-	return c
-}
-
-// finish merges the wildcard selection into every named one, so that Apply
-// needs a single look-up per property.
-func (m *mask) finish() {
-	if m.star != nil {
-		m.star.finish()
-		for _, c := range m.keys {
-			c.merge(m.star)
-		}
-	}
-	for _, c := range m.keys {
-		c.finish()
+func assign(out any, key string, v any) {
+	switch o := out.(type) {
+	case map[string]any:
+		o[key] = v
+	case *jsArray:
+		setProp(o, jsKey{s: key}, v)
 	}
 }
 
-// merge adds o's selection to m (deep copy of o's structure).
-func (m *mask) merge(o *mask) {
-	if o.all {
-		m.all = true
+// filterMessage is dojot's ProcessingRule.js and the send decision of
+// WSServer.js: the where conditions, then the fields mask, each skipped once
+// the message is empty; the result is sent unless it is an empty object or
+// array (a failed condition leaves an empty object).
+func filterMessage(w *Where, f *Fields, v any) (any, bool) {
+	v, ok := w.Apply(v)
+	if !ok || isEmptyValue(v) {
+		return nil, false
 	}
-	for k, oc := range o.keys {
-		m.child(k, false).merge(oc)
+	if v, ok = f.Apply(v); !ok || v == nil || isEmptyValue(v) {
+		return nil, false
 	}
-	if o.star != nil {
-		m.child("", true).merge(o.star)
-	}
+	return v, true
 }
 
-// Apply returns the selected parts of v. Objects keep the selected
-// properties that exist (possibly none: an empty object); arrays apply the
-// selection to each element and keep the elements that give something;
-// a scalar where a selection goes deeper gives nothing. A nil *Fields
-// returns v unchanged.
-func (f *Fields) Apply(v any) any {
-	if f == nil {
-		return v
-	}
-	out, ok := f.root.apply(v)
-	if !ok {
-		return map[string]any{}
-	}
-	return out
-}
-
-func (m *mask) apply(v any) (any, bool) {
-	if m.all {
-		return v, true
-	}
+// isEmptyValue is an object or array without elements; messages are always
+// one or the other.
+func isEmptyValue(v any) bool {
 	switch x := v.(type) {
 	case map[string]any:
-		out := make(map[string]any)
-		for k, e := range x {
-			sub := m.keys[k]
-			if sub == nil {
-				sub = m.star
-			}
-			if sub == nil {
-				continue
-			}
-			if r, ok := sub.apply(e); ok {
-				out[k] = r
-			}
-		}
-		return out, true
+		return len(x) == 0
 	case []any:
-		out := make([]any, 0, len(x))
-		for _, e := range x {
-			if r, ok := m.apply(e); ok {
-				out = append(out, r)
-			}
-		}
-		return out, true
+		return len(x) == 0
 	}
-	return nil, false
+	return false
 }

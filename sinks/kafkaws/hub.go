@@ -1,6 +1,7 @@
 package kafkaws
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -313,7 +314,8 @@ func (f *feed) drainLogs(logs <-chan kafka.LogEvent) {
 // decode turns a record value into a JSON-shaped value, and the value's
 // own bytes when they can be sent as they are (valid UTF-8 JSON).
 // Confluent wire-format Avro (magic byte 0) is decoded through the
-// registry when one is configured; everything else must be a JSON object.
+// registry when one is configured; everything else must be a JSON object or
+// array.
 func (h *hub) decode(ctx context.Context, value []byte) (v any, raw []byte, err error) {
 	if len(value) > 0 && value[0] == 0 {
 		if h.avro == nil {
@@ -324,8 +326,19 @@ func (h *hub) decode(ctx context.Context, value []byte) (v any, raw []byte, err 
 		v, _, err = h.avro.Decode(dctx, value)
 		return v, nil, err
 	}
-	v, err = codec.DecodeJSON(value)
-	if err != nil {
+	if t := bytes.TrimLeft(value, " \t\r\n"); len(t) > 0 && t[0] == '[' {
+		// dojot JSON.parse()s any value; a top-level array is a message too.
+		dec := json.NewDecoder(bytes.NewReader(value))
+		dec.UseNumber()
+		var arr []any
+		if err := dec.Decode(&arr); err != nil {
+			return nil, nil, fmt.Errorf("invalid JSON array: %w", err)
+		}
+		if len(bytes.TrimLeft(value[dec.InputOffset():], " \t\r\n")) != 0 {
+			return nil, nil, errors.New("invalid JSON: trailing data after the array")
+		}
+		v = arr
+	} else if v, err = codec.DecodeJSON(value); err != nil {
 		return nil, nil, err
 	}
 	if utf8.Valid(value) {
@@ -351,14 +364,16 @@ func (f *feed) dispatch(ctx context.Context, value []byte) {
 	defer f.mu.RUnlock()
 	var whole []byte // encoding of the unfiltered message, made at most once
 	for _, g := range f.groups {
-		if !g.where.Match(v) {
-			continue
-		}
 		var out []byte
 		switch {
-		case g.fields == nil && raw != nil:
-			out = raw
-		case g.fields == nil:
+		case g.where.Len() == 0 && g.fields == nil:
+			if isEmptyValue(v) {
+				continue // dojot sends no empty object
+			}
+			if raw != nil {
+				out = raw
+				break
+			}
 			if whole == nil {
 				if whole, err = json.Marshal(v); err != nil {
 					f.undecodable.Add(1)
@@ -367,7 +382,11 @@ func (f *feed) dispatch(ctx context.Context, value []byte) {
 			}
 			out = whole
 		default:
-			if out, err = json.Marshal(g.fields.Apply(v)); err != nil {
+			r, send := filterMessage(g.where, g.fields, v)
+			if !send {
+				continue
+			}
+			if out, err = json.Marshal(r); err != nil {
 				continue
 			}
 		}

@@ -1,85 +1,62 @@
 package kafkaws
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
-	"math"
-	"strconv"
+	"regexp"
 	"strings"
 
 	"github.com/coder/websocket"
 )
 
 // Limits on a `where` expression, so that one URL cannot make the server do
-// unbounded work per message.
+// unbounded work per message (dojot has none).
 const (
-	maxWhereLen     = 8192
-	maxConditions   = 64
-	maxValues       = 256
-	maxSelectorPath = 32
+	maxWhereLen   = 8192
+	maxConditions = 64
+	maxValues     = 256
 )
 
-// Operators of `where` conditions.
+// Operators of `where` conditions (dojot's Utils.js). A condition without
+// an operator is eq.
 const (
-	opEq   = ""
-	opIn   = "in"
-	opNin  = "nin"
+	opEq   = "eq"
 	opNeq  = "neq"
 	opGt   = "gt"
 	opGte  = "gte"
 	opLt   = "lt"
 	opLte  = "lte"
+	opIn   = "in"
+	opNin  = "nin"
 	opBool = "bool"
 )
 
-func knownOperator(s string) bool {
-	switch s {
-	case opIn, opNin, opNeq, opGt, opGte, opLt, opLte, opBool:
+func numericOp(op string) bool {
+	switch op {
+	case opEq, opNeq, opGt, opGte, opLt, opLte:
 		return true
 	}
 	return false
 }
 
+func knownOperator(op string) bool {
+	return numericOp(op) || op == opIn || op == opNin || op == opBool
+}
+
 // Where is a parsed `where` parameter: conditions that must all hold for a
-// message to be sent. The zero Where (no conditions) keeps every message.
-// A Where is immutable and safe for concurrent use.
-//
-// Grammar (after URL decoding; see the package documentation for the
-// semantics):
-//
-//	where     = *condition
-//	condition = selector "=" [ operator ":" ] values ";"
-//	selector  = name *( "." name )
-//	name      = 1*( ALPHA / DIGIT / "_" / "-" / "$" / "@" )
-//	operator  = "in" / "nin" / "neq" / "gt" / "gte" / "lt" / "lte" / "bool"
-//	values    = value *( "," value )
-//	value     = *( any character but "\" "," ";" "=" / escape )
-//	escape    = "\" ( "\" / "," / ";" / ":" / "=" )
+// message to be sent, with dojot kafka-ws semantics (see ParseWhere and
+// Apply). The zero Where keeps every message unchanged. A Where is
+// immutable and safe for concurrent use.
 type Where struct {
 	conds []condition
 }
 
 type condition struct {
-	path []string
-	op   string
-	vals []operand
-}
-
-// operand is one value of a condition, pre-parsed as a number when it is
-// one.
-type operand struct {
-	text  string
-	isNum bool
-	num   number
-	bool  bool // for the bool operator
-}
-
-// number is a decimal kept as int64 when it is an integer that fits, else
-// as float64.
-type number struct {
-	isInt bool
-	i     int64
-	f     float64
+	param string           // key of the flattened message, compared exactly
+	op    string           // one of the op constants
+	num   float64          // numeric operators: Number(value)
+	res   []*regexp.Regexp // in, nin: one per value; nil never matches
+	b     bool             // bool
 }
 
 // Len returns the number of conditions.
@@ -90,405 +67,379 @@ func (w *Where) Len() int {
 	return len(w.conds)
 }
 
-// ParseWhere parses a `where` parameter (already URL-decoded). An empty
-// string gives a Where that keeps every message. A bad expression fails
-// with a *FilterError carrying the close code (4000-4004) and the offset
-// of the problem.
-func ParseWhere(s string) (*Where, error) {
-	w := &Where{}
-	if len(s) > maxWhereLen {
-		return nil, whereErr(CodeInvalidSyntax, maxWhereLen, "longer than %d bytes", maxWhereLen)
-	}
-	i := 0
-	for i < len(s) {
-		if len(w.conds) == maxConditions {
-			return nil, whereErr(CodeInvalidSyntax, i, "more than %d conditions", maxConditions)
-		}
-		c, next, err := parseCondition(s, i)
-		if err != nil {
-			return nil, err
-		}
-		w.conds = append(w.conds, c)
-		i = next
-	}
-	return w, nil
-}
-
 func whereErr(code websocket.StatusCode, off int, format string, args ...any) *FilterError {
 	return &FilterError{Code: code, Param: "where", Offset: off, Msg: fmt.Sprintf(format, args...)}
 }
 
-func isNameChar(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '$' || c == '@'
+// Token kinds of dojot's moo lexer (Lexer.js), tried in this order at every
+// position: the first that matches wins.
+const (
+	tokParam  = iota + 1 // [a-zA-Z0-9 _-][.[a-zA-Z0-9 _-]*]*=
+	tokOp                // [a-z]+:
+	tokValues            // .+?;
+)
+
+type whereToken struct {
+	kind  int
+	text  string // without the trailing '=', ':' or ';'
+	start int
+	end   int
 }
 
-// parseCondition parses one condition starting at s[i] and returns it and
-// the offset after its ';'.
-func parseCondition(s string, i int) (condition, int, error) {
-	var c condition
-	start := i
-	// selector
-	for {
-		j := i
-		for j < len(s) && isNameChar(s[j]) {
+func isParamFirst(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ' ' || c == '_' || c == '-'
+}
+
+func isParamRest(c byte) bool { return isParamFirst(c) || c == '.' || c == '[' }
+
+// lineTerminatorAt reports whether s[i:] starts with a JavaScript line
+// terminator, which '.' does not match, and its length.
+func lineTerminatorAt(s string, i int) (bool, int) {
+	switch {
+	case s[i] == '\n' || s[i] == '\r':
+		return true, 1
+	case strings.HasPrefix(s[i:], "\u2028") || strings.HasPrefix(s[i:], "\u2029"):
+		return true, 3
+	}
+	return false, 0
+}
+
+// lex returns the token at s[i], as dojot's lexer does. dojot's parameter
+// rule needs two characters before '='; with short, a one-character
+// selector is taken too (the documented grammar allows it). ParseWhere asks
+// for that only where a condition starts, where dojot's lexer would produce
+// a values token that cannot parse.
+func lex(s string, i int, short bool) (whereToken, error) {
+	// parameter
+	if isParamFirst(s[i]) && (short || i+1 < len(s) && isParamRest(s[i+1])) {
+		j := i + 1
+		for j < len(s) && isParamRest(s[j]) {
 			j++
 		}
-		if j == i {
-			switch {
-			case j == len(s):
-				return c, 0, whereErr(CodeInvalidSyntax, j, "expected a field name, found the end")
-			case s[j] == '.' || s[j] == '=':
-				return c, 0, whereErr(CodeInvalidSyntax, j, "empty field name before %q", s[j])
-			default:
-				return c, 0, whereErr(CodeInvalidSyntax, j, "unexpected %s in field name (allowed: letters, digits, _ - $ @)", quoteShort(s[j:j+1], 4))
-			}
+		for j < len(s) && s[j] == ']' {
+			j++
 		}
-		if len(c.path) == maxSelectorPath {
-			return c, 0, whereErr(CodeInvalidSyntax, i, "selector deeper than %d levels", maxSelectorPath)
+		if j < len(s) && s[j] == '=' {
+			return whereToken{tokParam, s[i:j], i, j + 1}, nil
 		}
-		c.path = append(c.path, s[i:j])
-		i = j
-		if i == len(s) {
-			return c, 0, whereErr(CodeInvalidSyntax, i, "condition %s has no '='", quoteShort(s[start:i], 24))
-		}
-		if s[i] == '.' {
-			i++
-			continue
-		}
-		if s[i] == '=' {
-			i++
-			break
-		}
-		return c, 0, whereErr(CodeInvalidSyntax, i, "unexpected %s in field name (allowed: letters, digits, _ - $ @)", quoteShort(s[i:i+1], 4))
 	}
-	// optional operator: letters followed by ':'
+	// operator
 	j := i
-	for j < len(s) && (s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z') {
+	for j < len(s) && s[j] >= 'a' && s[j] <= 'z' {
 		j++
 	}
-	if j < len(s) && s[j] == ':' {
+	if j > i && j < len(s) && s[j] == ':' {
 		op := s[i:j]
 		if !knownOperator(op) {
-			if op == "" {
-				return c, 0, whereErr(CodeInvalidOperator, j, "empty operator before ':' (allowed: in, nin, neq, gt, gte, lt, lte, bool; escape a literal ':' as \\:)")
-			}
-			return c, 0, whereErr(CodeInvalidOperator, i, "unknown operator %s (allowed: in, nin, neq, gt, gte, lt, lte, bool)", quoteShort(op, 16))
+			return whereToken{}, whereErr(CodeInvalidOperator, i, "unknown operator %s (allowed: eq, neq, gt, gte, lt, lte, in, nin, bool)", quoteShort(op, 16))
 		}
-		c.op = op
-		i = j + 1
+		return whereToken{tokOp, op, i, j + 1}, nil
 	}
-	opAt := i
-	// values up to the unescaped ';'
-	var b strings.Builder
-	var texts []string
-	for {
-		if i == len(s) {
-			return c, 0, whereErr(CodeInvalidSyntax, i, "condition on %s must end with ';'", quoteShort(strings.Join(c.path, "."), 32))
+	// values: at least one character, up to the first ';' after it, on one line
+	if lt, _ := lineTerminatorAt(s, i); !lt {
+		for k := i + 1; k < len(s); k++ {
+			if s[k] == ';' {
+				return whereToken{tokValues, s[i:k], i, k + 1}, nil
+			}
+			if lt, _ := lineTerminatorAt(s, k); lt {
+				break
+			}
 		}
-		ch := s[i]
-		switch ch {
-		case '\\':
-			if i+1 == len(s) {
-				return c, 0, whereErr(CodeInvalidEscape, i, "'\\' at the end (escapes: \\\\ \\, \\; \\: \\=)")
-			}
-			switch e := s[i+1]; e {
-			case '\\', ',', ';', ':', '=':
-				b.WriteByte(e)
-				i += 2
-			default:
-				return c, 0, whereErr(CodeInvalidEscape, i, "unsupported escape %s (escapes: \\\\ \\, \\; \\: \\=)", quoteShort(s[i:min(i+2, len(s))], 4))
-			}
-			continue
-		case '=':
-			return c, 0, whereErr(CodeInvalidSyntax, i, "unescaped '=' in a value (write \\=) or missing ';' before the next condition")
-		case ',', ';':
-			if len(texts) == maxValues {
-				return c, 0, whereErr(CodeInvalidArity, i, "more than %d values", maxValues)
-			}
-			texts = append(texts, b.String())
-			b.Reset()
-			i++
-			if ch == ';' {
-				return c, i, c.setValues(texts, opAt)
-			}
-			continue
-		}
-		b.WriteByte(ch)
-		i++
 	}
+	return whereToken{}, whereErr(CodeInvalidSyntax, i, "invalid syntax at %s (a condition is selector=[operator:]values;)", quoteShort(s[i:], 12))
 }
 
-// setValues checks arity and types of texts for c.op and stores them.
-func (c *condition) setValues(texts []string, at int) error {
-	opName := c.op
-	if opName == opEq {
-		opName = "equality"
-	}
-	switch c.op {
-	case opIn, opNin:
-	default:
-		if len(texts) != 1 {
-			return whereErr(CodeInvalidArity, at, "%s takes exactly 1 value, got %d (in and nin take a list)", opName, len(texts))
-		}
-	}
-	c.vals = make([]operand, len(texts))
-	for k, t := range texts {
-		o := operand{text: t}
-		o.num, o.isNum = parseNumber(t)
-		switch c.op {
-		case opGt, opGte, opLt, opLte:
-			if t == "" {
-				return whereErr(CodeInvalidValue, at, "%s needs a number or a text to compare with, got an empty value", opName)
-			}
-		case opBool:
-			switch t {
-			case "true", "1":
-				o.bool = true
-			case "false", "0":
-			default:
-				return whereErr(CodeInvalidValue, at, "bool takes true, false, 1 or 0, got %s", quoteShort(t, 24))
-			}
-		}
-		c.vals[k] = o
-	}
-	return nil
+type rawCond struct {
+	param  string
+	op     string
+	values string
+	at     int // offset of the values
 }
 
-// parseNumber parses a JSON-style decimal: optional sign, digits, optional
-// fraction and exponent. Hex, "Inf", "NaN" and underscores are not numbers.
-func parseNumber(s string) (number, bool) {
-	i := 0
-	if i < len(s) && (s[i] == '-' || s[i] == '+') {
-		i++
+// ParseWhere parses a `where` parameter (already URL-decoded) the way
+// dojot's WhereParser.js does, and fails with a *FilterError carrying the
+// close code: 4000 when the text does not lex or parse (Grammar.ne,
+// Lexer.js), 4001 for an unknown operator (found while lexing); then each
+// condition, left to right, is checked for escapes in quoted values (4002),
+// arity (4003) and the values' type (4004), and the first error wins. An
+// empty string keeps every message.
+func ParseWhere(s string) (*Where, error) {
+	if len(s) > maxWhereLen {
+		return nil, whereErr(CodeInvalidSyntax, maxWhereLen, "longer than %d bytes", maxWhereLen)
 	}
-	digits := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-		digits++
-	}
-	isInt := true
-	if i < len(s) && s[i] == '.' {
-		isInt = false
-		i++
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-			digits++
+	var raws []rawCond
+	var cur rawCond
+	state := 0 // 0: before a condition, 1: after its selector, 2: after its operator
+	for i := 0; i < len(s); {
+		t, err := lex(s, i, state == 0)
+		if err != nil {
+			return nil, err
 		}
-	}
-	if digits == 0 {
-		return number{}, false
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		isInt = false
-		i++
-		if i < len(s) && (s[i] == '-' || s[i] == '+') {
-			i++
-		}
-		e := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-			e++
-		}
-		if e == 0 {
-			return number{}, false
-		}
-	}
-	if i != len(s) {
-		return number{}, false
-	}
-	if isInt {
-		if v, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return number{isInt: true, i: v, f: float64(v)}, true
-		}
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil && !isRangeErr(err) || math.IsInf(f, 0) || math.IsNaN(f) {
-		return number{}, false
-	}
-	return number{f: f}, true
-}
-
-func isRangeErr(err error) bool {
-	ne, ok := err.(*strconv.NumError)
-	return ok && ne.Err == strconv.ErrRange
-}
-
-// numberOf returns v as a number if it is a JSON or Avro number.
-func numberOf(v any) (number, bool) {
-	switch x := v.(type) {
-	case json.Number:
-		return parseNumber(string(x))
-	case int64:
-		return number{isInt: true, i: x, f: float64(x)}, true
-	case int:
-		return number{isInt: true, i: int64(x), f: float64(x)}, true
-	case int32:
-		return number{isInt: true, i: int64(x), f: float64(x)}, true
-	case float64:
-		if math.IsNaN(x) {
-			return number{}, false
-		}
-		return number{f: x}, true
-	case float32:
-		return number{f: float64(x)}, true
-	}
-	return number{}, false
-}
-
-func cmpNumber(a, b number) int {
-	if a.isInt && b.isInt {
 		switch {
-		case a.i < b.i:
-			return -1
-		case a.i > b.i:
-			return 1
+		case state == 0 && t.kind == tokParam:
+			if len(raws) == maxConditions {
+				return nil, whereErr(CodeInvalidSyntax, i, "more than %d conditions", maxConditions)
+			}
+			cur = rawCond{param: t.text, op: opEq}
+			state = 1
+		case state == 1 && t.kind == tokOp:
+			cur.op = t.text
+			state = 2
+		case (state == 1 || state == 2) && t.kind == tokValues:
+			cur.values, cur.at = t.text, t.start
+			raws = append(raws, cur)
+			state = 0
+		default:
+			return nil, whereErr(CodeInvalidSyntax, i, "unexpected %s %s", tokenName(t.kind), quoteShort(s[t.start:t.end], 24))
 		}
-		return 0
+		i = t.end
+	}
+	if state != 0 {
+		return nil, whereErr(CodeInvalidSyntax, len(s), "condition on %s must end with values and ';'", quoteShort(cur.param, 32))
+	}
+	w := &Where{conds: make([]condition, 0, len(raws))}
+	for _, r := range raws {
+		c, err := r.condition()
+		if err != nil {
+			return nil, err
+		}
+		w.conds = append(w.conds, c)
+	}
+	return w, nil
+}
+
+func tokenName(kind int) string {
+	switch kind {
+	case tokParam:
+		return "selector"
+	case tokOp:
+		return "operator"
+	}
+	return "values"
+}
+
+// condition checks and converts the values of r (WhereParser.js
+// processCondition, OperatorValidator.js).
+func (r rawCond) condition() (condition, error) {
+	c := condition{param: r.param, op: r.op}
+	vals, err := separateValues(r.values, r.at)
+	if err != nil {
+		return c, err
+	}
+	if len(vals) > maxValues {
+		return c, whereErr(CodeInvalidArity, r.at, "more than %d values", maxValues)
 	}
 	switch {
-	case a.f < b.f:
-		return -1
-	case a.f > b.f:
-		return 1
+	case numericOp(r.op):
+		if len(vals) != 1 {
+			return c, whereErr(CodeInvalidArity, r.at, "%s takes exactly 1 value, got %d (in and nin take a list)", r.op, len(vals))
+		}
+		c.num = jsNumber(vals[0])
+		if !finite(c.num) {
+			return c, whereErr(CodeInvalidValue, r.at, "%s takes a number, got %s", r.op, quoteShort(vals[0], 24))
+		}
+	case r.op == opBool:
+		if len(vals) != 1 {
+			return c, whereErr(CodeInvalidArity, r.at, "bool takes exactly 1 value, got %d", len(vals))
+		}
+		b, ok := parseBoolean(vals[0])
+		if !ok {
+			return c, whereErr(CodeInvalidValue, r.at, "bool takes true, false, 1 or 0, got %s", quoteShort(vals[0], 24))
+		}
+		c.b = b
+	default: // in, nin: JavaScript regular expressions
+		c.res = make([]*regexp.Regexp, len(vals))
+		for k, v := range vals {
+			re, err := compileJSRegexp(v)
+			var unsup *jsRegexpUnsupported
+			switch {
+			case errors.As(err, &unsup):
+				return c, whereErr(CodeInvalidValue, r.at, "%s value %s: %v", r.op, quoteShort(v, 24), err)
+			case err == nil:
+				c.res[k] = re
+			}
+		}
 	}
-	return 0
+	return c, nil
 }
 
-// Match reports whether every condition holds for the message value v.
-func (w *Where) Match(v any) bool {
+// parseBoolean is dojot's Utils.parseBoolean for a string: true or 1,
+// false or 0, ignoring case and surrounding white space.
+func parseBoolean(s string) (bool, bool) {
+	if s == "" {
+		return false, false
+	}
+	switch strings.TrimFunc(strings.ToLower(s), jsWhite) {
+	case "true", "1":
+		return true, true
+	case "false", "0":
+		return false, true
+	}
+	return false, false
+}
+
+// separateValues splits the values of a condition (WhereParser.js
+// separateValues). Without a '"' they are split at every ','. Otherwise the
+// double-quoted values come first, with their escapes resolved, then the
+// unquoted ones, with empty ones left out.
+func separateValues(values string, at int) ([]string, error) {
+	if !strings.Contains(values, `"`) {
+		return strings.Split(values, ","), nil
+	}
+	quoted := extractQuotedValues(values)
+	rest := values
+	for _, q := range quoted {
+		rest = strings.Replace(rest, `"`+q+`"`, "", 1)
+	}
+	out := make([]string, 0, len(quoted)+1)
+	for _, q := range quoted {
+		e, err := escapeString(q, at)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	for _, u := range strings.Split(rest, ",") {
+		if u != "" {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// extractQuotedValues returns the raw text of the double-quoted values. A
+// value ends at a '"' that does not follow a backslash (and is not the
+// second character of the values).
+func extractQuotedValues(values string) []string {
+	var out []string
+	start := -1 // index of the opening quote
+	for i := 0; i < len(values); i++ {
+		if start >= 0 {
+			if values[i] == '"' && i-1 > 0 && values[i-1] != '\\' {
+				out = append(out, values[start+1:i])
+				start = -1
+			}
+			continue
+		}
+		if values[i] == '"' {
+			start = i
+		}
+	}
+	return out
+}
+
+// escapeString resolves the escapes of a quoted value: \b \f \n \r \t are
+// control characters, another letter is an error (4002), and anything else
+// stands for itself.
+func escapeString(v string, at int) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] != '\\' {
+			b.WriteByte(v[i])
+			continue
+		}
+		if i+1 == len(v) {
+			return "", whereErr(CodeInvalidEscape, at, `'\' at the end of a quoted value`)
+		}
+		e := v[i+1]
+		i++
+		if e >= 'a' && e <= 'z' || e >= 'A' && e <= 'Z' {
+			switch e {
+			case 'b':
+				b.WriteByte('\b')
+			case 'f':
+				b.WriteByte('\f')
+			case 'n':
+				b.WriteByte('\n')
+			case 'r':
+				b.WriteByte('\r')
+			case 't':
+				b.WriteByte('\t')
+			default:
+				return "", whereErr(CodeInvalidEscape, at, `unsupported escape "\%c" in a quoted value (letters: \b \f \n \r \t)`, e)
+			}
+			continue
+		}
+		b.WriteByte(e)
+	}
+	return b.String(), nil
+}
+
+// Apply runs the conditions on a message, in order, the way dojot's
+// ConditionApplier.js does: each flattens the message (nested keys joined
+// with '.', array elements as "arr.0"), tests the value under its selector
+// key, and on success rebuilds the message from the flattened form (which
+// turns dotted keys into nested objects and numeric keys into arrays). ok
+// is false when a condition fails. Without conditions v is returned as it
+// is.
+func (w *Where) Apply(v any) (any, bool) {
 	if w == nil {
-		return true
+		return v, true
 	}
 	for i := range w.conds {
-		if !w.conds[i].holds(v) {
-			return false
-		}
-	}
-	return true
-}
-
-// lookup follows path through objects (and array indexes for numeric
-// names).
-func lookup(v any, path []string) (any, bool) {
-	for _, name := range path {
-		switch x := v.(type) {
-		case map[string]any:
-			var ok bool
-			if v, ok = x[name]; !ok {
-				return nil, false
-			}
-		case []any:
-			n, err := strconv.Atoi(name)
-			if err != nil || n < 0 || n >= len(x) || name != strconv.Itoa(n) {
-				return nil, false
-			}
-			v = x[n]
-		default:
+		fm := flatten(v)
+		if !w.conds[i].holds(fm) {
 			return nil, false
 		}
+		v = unflatten(fm)
 	}
 	return v, true
 }
 
-func (c *condition) holds(msg any) bool {
-	v, ok := lookup(msg, c.path)
-	if !ok {
-		return false // a missing field fails every condition
-	}
-	switch c.op {
-	case opNeq:
-		return !c.any(v, opEq)
-	case opNin:
-		return !c.any(v, opIn)
-	}
-	return c.any(v, c.op)
-}
-
-// any reports whether the positive operator op holds for v, or for any
-// element when v is an array.
-func (c *condition) any(v any, op string) bool {
-	if arr, ok := v.([]any); ok {
-		for _, e := range arr {
-			if c.scalar(e, op) {
-				return true
+// holds tests one condition on a flattened message (Conditions.js).
+// Numeric operators need a value present that is not null, false or "" and
+// whose Number() is finite. in holds when the value is truthy and one of
+// the patterns matches String(value), nin when none does or the value is
+// missing or falsy; the patterns are tried in order, and reaching one that
+// JavaScript refuses drops the message (dojot's match() throws). bool needs
+// a value that parses as a boolean.
+func (c *condition) holds(fm *flatMap) bool {
+	v, ok := fm.get(c.param)
+	switch {
+	case numericOp(c.op):
+		if !ok || !(jsTruthy(v) || isNumberValue(v)) {
+			return false
+		}
+		n := jsToNumber(v)
+		if !finite(n) {
+			return false
+		}
+		switch c.op {
+		case opEq:
+			return n == c.num
+		case opNeq:
+			return n != c.num
+		case opGt:
+			return n > c.num
+		case opGte:
+			return n >= c.num
+		case opLt:
+			return n < c.num
+		}
+		return n <= c.num
+	case c.op == opBool:
+		if !ok || v == nil {
+			return false
+		}
+		if _, isStr := v.(string); !isStr && !isNumberValue(v) {
+			if _, isBool := v.(bool); !isBool {
+				return false
 			}
 		}
-		return false
+		b, okb := parseBoolean(jsToString(v))
+		return okb && b == c.b
 	}
-	return c.scalar(v, op)
-}
-
-func (c *condition) scalar(v any, op string) bool {
-	switch op {
-	case opEq, opIn:
-		for i := range c.vals {
-			if equal(v, &c.vals[i]) {
-				return true
-			}
+	if !ok || !jsTruthy(v) {
+		return c.op == opNin
+	}
+	s := jsToString(v)
+	for _, re := range c.res {
+		if re == nil {
+			return false // the pattern throws in JavaScript: the message is dropped
 		}
-		return false
-	case opBool:
-		want := c.vals[0].bool
-		switch x := v.(type) {
-		case bool:
-			return x == want
-		default:
-			if n, ok := numberOf(v); ok && (n.f == 0 || n.f == 1) {
-				return (n.f == 1) == want
-			}
+		if re.MatchString(s) {
+			return c.op == opIn
 		}
-		return false
 	}
-	r, ok := compare(v, &c.vals[0])
-	if !ok {
-		return false
-	}
-	switch op {
-	case opGt:
-		return r > 0
-	case opGte:
-		return r >= 0
-	case opLt:
-		return r < 0
-	case opLte:
-		return r <= 0
-	}
-	return false
-}
-
-// equal is equality between a message value and a condition value, typed
-// by the message value.
-func equal(v any, o *operand) bool {
-	switch x := v.(type) {
-	case string:
-		return x == o.text
-	case bool:
-		return o.text == strconv.FormatBool(x)
-	case nil:
-		return o.text == "null"
-	}
-	if n, ok := numberOf(v); ok {
-		return o.isNum && cmpNumber(n, o.num) == 0
-	}
-	return false
-}
-
-// compare orders a message value against a condition value: numbers
-// numerically (a string field holding a decimal counts as a number when
-// the condition value is one), other strings byte-wise. ok is false when
-// the two cannot be ordered.
-func compare(v any, o *operand) (int, bool) {
-	if s, isStr := v.(string); isStr {
-		if o.isNum {
-			if n, ok := parseNumber(s); ok {
-				return cmpNumber(n, o.num), true
-			}
-			return 0, false
-		}
-		return strings.Compare(s, o.text), true
-	}
-	if n, ok := numberOf(v); ok && o.isNum {
-		return cmpNumber(n, o.num), true
-	}
-	return 0, false
+	return c.op == opNin
 }
