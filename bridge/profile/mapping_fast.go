@@ -1,0 +1,227 @@
+package profile
+
+import (
+	"fmt"
+
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/vm/runtime"
+)
+
+// The mapping fast path: the common shapes of mapping expressions (a path
+// into the record, a helper call over paths, comparisons, "in" a constant
+// list, !, &&, ||, ?:) are turned into a small tree of Go closures at
+// compile time and evaluated without the expression VM, which must
+// otherwise box every operand and allocate per call. Every other
+// expression runs on the VM. Both paths use expr's own runtime for member
+// access, equality and "in", and the same helper functions, so they give
+// the same results and fail on the same inputs (TestMappingFastPathMatchesVM
+// and the fuzz target compare them). A fast node reports failure by
+// panicking like the VM's runtime does; mexpr.eval recovers.
+
+// fnode is one compiled fast-path node.
+type fnode func(st *evalState) any
+
+// Root variable slots of evalState.roots.
+const (
+	rootRecord = iota
+	rootKafka
+	rootVars
+	rootKey
+	rootValue
+	rootIndex
+	numRoots
+)
+
+var rootNames = [numRoots]string{"record", "kafka", "vars", "key", "value", "index"}
+
+func rootSlot(name string) (int, bool) {
+	for i, n := range rootNames {
+		if n == name {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// fastCompile returns the fast-path closure of n, or nil when n (or a part
+// of it) is not of a supported shape.
+func fastCompile(n ast.Node, hs map[string]*helper) fnode {
+	switch x := n.(type) {
+	case *ast.NilNode:
+		return func(*evalState) any { return nil }
+	case *ast.BoolNode:
+		v := x.Value
+		return func(*evalState) any { return v }
+	case *ast.StringNode:
+		v := x.Value
+		return func(*evalState) any { return v }
+	case *ast.IntegerNode:
+		v := x.Value
+		return func(*evalState) any { return v }
+	case *ast.FloatNode:
+		v := x.Value
+		return func(*evalState) any { return v }
+	case *ast.ConstantNode:
+		v := x.Value
+		return func(*evalState) any { return v }
+	case *ast.IdentifierNode:
+		slot, ok := rootSlot(x.Value)
+		if !ok {
+			return nil
+		}
+		return func(st *evalState) any { return st.roots[slot] }
+	case *ast.MemberNode:
+		if x.Optional || x.Method {
+			return nil
+		}
+		base := fastCompile(x.Node, hs)
+		if base == nil {
+			return nil
+		}
+		if s, ok := x.Property.(*ast.StringNode); ok {
+			prop := s.Value
+			return func(st *evalState) any {
+				v := base(st)
+				if m, ok := v.(map[string]any); ok {
+					return m[prop]
+				}
+				return runtime.Fetch(v, prop)
+			}
+		}
+		idx := fastCompile(x.Property, hs)
+		if idx == nil {
+			return nil
+		}
+		return func(st *evalState) any { return runtime.Fetch(base(st), idx(st)) }
+	case *ast.CallNode:
+		id, ok := x.Callee.(*ast.IdentifierNode)
+		if !ok {
+			return nil
+		}
+		h, ok := hs[id.Value]
+		if !ok {
+			return nil
+		}
+		args := make([]fnode, len(x.Arguments))
+		for i, a := range x.Arguments {
+			if args[i] = fastCompile(a, hs); args[i] == nil {
+				return nil
+			}
+		}
+		return callNode(h.fn, args)
+	case *ast.BuiltinNode:
+		i, ok := builtin.Index[x.Name]
+		if !ok || x.Map != nil {
+			return nil
+		}
+		b := builtin.Builtins[i]
+		if b.Predicate || b.Safe != nil {
+			return nil
+		}
+		args := make([]fnode, len(x.Arguments))
+		for i, a := range x.Arguments {
+			if args[i] = fastCompile(a, hs); args[i] == nil {
+				return nil
+			}
+		}
+		if b.Fast != nil && len(args) == 1 {
+			fast, a := b.Fast, args[0]
+			return func(st *evalState) any { return fast(a(st)) }
+		}
+		if b.Func == nil {
+			return nil
+		}
+		return callNode(b.Func, args)
+	case *ast.UnaryNode:
+		if x.Operator != "!" && x.Operator != "not" {
+			return nil
+		}
+		inner := fastCompile(x.Node, hs)
+		if inner == nil {
+			return nil
+		}
+		return func(st *evalState) any { return !mustBool(inner(st), x.Operator) }
+	case *ast.ConditionalNode:
+		c, a, b := fastCompile(x.Cond, hs), fastCompile(x.Exp1, hs), fastCompile(x.Exp2, hs)
+		if c == nil || a == nil || b == nil {
+			return nil
+		}
+		return func(st *evalState) any {
+			if mustBool(c(st), "?:") {
+				return a(st)
+			}
+			return b(st)
+		}
+	case *ast.BinaryNode:
+		l, r := fastCompile(x.Left, hs), fastCompile(x.Right, hs)
+		if l == nil || r == nil {
+			return nil
+		}
+		switch x.Operator {
+		case "&&", "and":
+			// As the VM: the left operand must be a bool, the right one is
+			// the result as it is.
+			return func(st *evalState) any {
+				if !mustBool(l(st), x.Operator) {
+					return false
+				}
+				return r(st)
+			}
+		case "||", "or":
+			return func(st *evalState) any {
+				if mustBool(l(st), x.Operator) {
+					return true
+				}
+				return r(st)
+			}
+		case "==":
+			return func(st *evalState) any { return runtime.Equal(l(st), r(st)) }
+		case "!=":
+			return func(st *evalState) any { return !runtime.Equal(l(st), r(st)) }
+		case "in":
+			if c, ok := x.Right.(*ast.ConstantNode); ok {
+				if set, ok := c.Value.(map[string]struct{}); ok {
+					return func(st *evalState) any {
+						if s, ok := l(st).(string); ok {
+							_, in := set[s]
+							return in
+						}
+						return runtime.In(l(st), set)
+					}
+				}
+			}
+			return func(st *evalState) any { return runtime.In(l(st), r(st)) }
+		case "not in":
+			return func(st *evalState) any { return !runtime.In(l(st), r(st)) }
+		}
+	}
+	return nil
+}
+
+// callNode calls fn with the values of args, passed in the state's
+// argument stack so a call does not allocate.
+func callNode(fn func(args ...any) (any, error), args []fnode) fnode {
+	return func(st *evalState) any {
+		mark := len(st.args)
+		for _, a := range args {
+			st.args = append(st.args, a(st))
+		}
+		v, err := fn(st.args[mark:]...)
+		clear(st.args[mark:])
+		st.args = st.args[:mark]
+		if err != nil {
+			panic(err)
+		}
+		return v
+	}
+}
+
+// mustBool is the VM's boolean operand check.
+func mustBool(v any, op string) bool {
+	b, ok := v.(bool)
+	if !ok {
+		panic(fmt.Sprintf("invalid operation: %s on %T (want bool)", op, v))
+	}
+	return b
+}

@@ -1,0 +1,99 @@
+package profile_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/telebridge/telebridge/bridge/profile"
+	"github.com/telebridge/telebridge/internal/fleet"
+	"github.com/telebridge/telebridge/schemas"
+)
+
+func loadMapping(t testing.TB, path string) *profile.Mapping {
+	t.Helper()
+	m, err := profile.LoadMapping(path)
+	if err != nil {
+		t.Fatalf("load %s:\n%v", path, err)
+	}
+	return m
+}
+
+func mappingProfile(t testing.TB, path string) profile.Profile {
+	t.Helper()
+	p, err := profile.New(profile.NameMapping, profile.Options{Mapping: loadMapping(t, path)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// encodeAll renders objects as their JSON lines, for comparison.
+func encodeAll(objs []schemas.Object) []string {
+	out := make([]string, len(objs))
+	for i, o := range objs {
+		out[i] = string(o.AppendJSON(nil, "", ""))
+	}
+	return out
+}
+
+// sameObjects requires identical objects in identical order, field by
+// field (their full JSON encodings, which cover every field), and
+// identical Go types.
+func sameObjects(t *testing.T, what string, want, got []schemas.Object) {
+	t.Helper()
+	w, g := encodeAll(want), encodeAll(got)
+	if len(w) != len(g) {
+		t.Fatalf("%s: built-in %d objects, mapping %d\nbuilt-in: %v\nmapping:  %v", what, len(w), len(g), w, g)
+	}
+	for i := range w {
+		if w[i] != g[i] {
+			t.Fatalf("%s: object %d differs\nbuilt-in: %s\nmapping:  %s", what, i, w[i], g[i])
+		}
+		if want[i].ObjectType() != got[i].ObjectType() {
+			t.Fatalf("%s: object %d type %s vs %s", what, i, want[i].ObjectType(), got[i].ObjectType())
+		}
+	}
+}
+
+// TestMobitoMappingMatchesProfile feeds the MOBITO sample and the fleet
+// simulator's messages through the built-in mobito profile and
+// testdata/mappings/mobito.yaml and requires identical objects.
+func TestMobitoMappingMatchesProfile(t *testing.T) {
+	builtin := newProfile(t, profile.NameMobito, profile.Options{})
+	mapped := mappingProfile(t, "../../testdata/mappings/mobito.yaml")
+
+	sample := decodeJSONFile(t, "../../testdata/mobito/sample.json")
+	in := mobitoInput(sample)
+	want, err := builtin.Normalize(in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := mapped.Normalize(in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameObjects(t, "sample", want, got)
+	if got[len(got)-1].ObjectType() != schemas.TypeAsset {
+		t.Fatal("sample: no asset last")
+	}
+
+	f := fleet.New(fleet.Config{Vehicles: 20, Seed: 7})
+	for i := range 400 {
+		raw := f.NextMobitoJSON()
+		in := &profile.Input{Topic: "mobito", Partition: int32(i % 3), Offset: int64(i), Timestamp: f.Now(), Value: decodeJSON(t, raw)}
+		want, werr := builtin.Normalize(in, nil)
+		got, gerr := mapped.Normalize(in, nil)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("message %d: built-in error %v, mapping error %v\n%s", i, werr, gerr, raw)
+		}
+		sameObjects(t, "fleet message "+string(bytes.TrimSpace(raw[:min(len(raw), 40)])), want, got)
+	}
+}
+
+// BenchmarkNormalizeMobitoMapping runs testdata/mappings/mobito.yaml on the
+// inputs of BenchmarkNormalizeMobito; compare the two (the mapping must
+// cost at most 1.5x the built-in profile).
+func BenchmarkNormalizeMobitoMapping(b *testing.B) {
+	_, mo := benchInputs(b, benchN)
+	benchNormalize(b, mappingProfile(b, "../../testdata/mappings/mobito.yaml"), mo)
+}

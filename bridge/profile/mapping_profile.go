@@ -1,0 +1,442 @@
+package profile
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/telebridge/telebridge/schemas"
+)
+
+// Header is one Kafka record header.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// mappingProfile runs a compiled Mapping.
+type mappingProfile struct {
+	m      *Mapping
+	assets *assetCache
+	pool   sync.Pool // *evalState
+}
+
+// NewMapping returns the profile running mapping m. Options.OwnerID is
+// ignored (a mapping sets ownerId itself).
+func NewMapping(m *Mapping, opts Options) Profile {
+	maxAssets := opts.MaxAssets
+	if maxAssets <= 0 {
+		maxAssets = DefaultMaxAssets
+	}
+	p := &mappingProfile{m: m, assets: newAssetCache(maxAssets)}
+	p.pool.New = func() any { return newEvalState() }
+	return p
+}
+
+func (p *mappingProfile) Name() string   { return NameMapping }
+func (p *mappingProfile) Format() Format { return p.m.format }
+
+// Mapping returns the compiled mapping.
+func (p *mappingProfile) Mapping() *Mapping { return p.m }
+
+// evalState is the per-goroutine evaluation state of one record.
+type evalState struct {
+	roots [numRoots]any
+	env   map[string]any // the VM's view of roots
+	kafka map[string]any
+	vars  map[string]any
+	// elemDirty says env lacks the current key, value and index.
+	elemDirty bool
+	args      []any
+	vm        vm.VM
+	hoisted   []any
+	members   []member
+}
+
+func newEvalState() *evalState {
+	st := &evalState{env: make(map[string]any, numRoots), kafka: make(map[string]any, 6), vars: make(map[string]any, 8)}
+	st.roots[rootKafka] = st.kafka
+	st.roots[rootVars] = st.vars
+	st.env["kafka"] = st.kafka
+	st.env["vars"] = st.vars
+	return st
+}
+
+// reset drops every reference to the last record.
+func (st *evalState) reset() {
+	st.roots[rootRecord], st.roots[rootKey], st.roots[rootValue], st.roots[rootIndex] = nil, nil, nil, nil
+	clear(st.env)
+	st.env["kafka"] = st.kafka
+	st.env["vars"] = st.vars
+	clear(st.kafka)
+	clear(st.vars)
+	clear(st.hoisted)
+	clear(st.members)
+	st.members = st.members[:0]
+	clear(st.args)
+	st.args = st.args[:0]
+	st.elemDirty = false
+}
+
+func (st *evalState) setElem(key, value any, index int) {
+	st.roots[rootKey], st.roots[rootValue], st.roots[rootIndex] = key, value, index
+	st.elemDirty = true
+}
+
+// eval evaluates e.
+func (e *mexpr) eval(st *evalState) (v any, err error) {
+	if e.fast != nil {
+		defer func() {
+			if r := recover(); r != nil {
+				if re, ok := r.(error); ok {
+					err = re
+				} else {
+					err = fmt.Errorf("%v", r)
+				}
+			}
+		}()
+		return e.fast(st), nil
+	}
+	if st.elemDirty {
+		st.env["key"], st.env["value"], st.env["index"] = st.roots[rootKey], st.roots[rootValue], st.roots[rootIndex]
+		st.elemDirty = false
+	}
+	st.env["record"] = st.roots[rootRecord]
+	return st.vm.Run(e.prog, st.env)
+}
+
+// failure is a runtime mapping error of expression e.
+func (p *mappingProfile) failure(e *mexpr, elem string, msg string, err error) error {
+	s := "expression " + strconv.Quote(e.src) + " (" + e.where() + ")"
+	if elem != "" {
+		s += " for " + elem
+	}
+	if msg != "" {
+		s += ": " + msg
+	}
+	return &MappingError{Profile: NameMapping, Field: e.path, Msg: s, Err: err}
+}
+
+// Normalize maps one record with the mapping. Objects come in the order of
+// objects:, each block in key or element order, every Asset last (emitted
+// only when first seen or changed). It fails with a *MappingError naming
+// the object field and expression when an expression fails or yields a
+// value of the wrong kind, or a required field yields null.
+func (p *mappingProfile) Normalize(in *Input, dst []schemas.Object) (out []schemas.Object, err error) {
+	if in == nil {
+		return dst, &MappingError{Profile: NameMapping, Field: fieldRoot, Msg: "no input"}
+	}
+	st := p.pool.Get().(*evalState)
+	start := len(dst)
+	defer func() {
+		if r := recover(); r != nil {
+			err = &MappingError{Profile: NameMapping, Field: fieldRoot, Msg: fmt.Sprintf("mapping panicked: %v", r)}
+		}
+		if err != nil {
+			clear(dst[start:])
+			out = dst[:start]
+		}
+		st.reset()
+		p.pool.Put(st)
+	}()
+	st.roots[rootRecord] = in.Value
+	st.kafka["topic"] = in.Topic
+	st.kafka["partition"] = int(in.Partition)
+	st.kafka["offset"] = in.Offset
+	if !in.Timestamp.IsZero() {
+		st.kafka["timestamp"] = in.Timestamp.UTC()
+	}
+	if p.m.usesKey && in.Key != nil {
+		st.kafka["key"] = string(in.Key)
+	}
+	if p.m.usesHeaders {
+		h := make(map[string]any, len(in.Headers))
+		for _, kv := range in.Headers {
+			h[kv.Key] = string(kv.Value)
+		}
+		st.kafka["headers"] = h
+	}
+	for _, v := range p.m.vars {
+		val, err := v.eval(st)
+		if err != nil {
+			return dst, p.failure(v, "", "", err)
+		}
+		st.vars[v.name] = val
+	}
+	var assets []*schemas.Asset
+	for _, o := range p.m.objects {
+		if o.each == nil {
+			obj, ok, err := p.build(st, o, "")
+			if err != nil {
+				return dst, err
+			}
+			if ok {
+				if a, isAsset := obj.(*schemas.Asset); isAsset {
+					assets = append(assets, a)
+				} else {
+					dst = append(dst, obj)
+				}
+			}
+			continue
+		}
+		dst, assets, err = p.each(st, o, dst, assets)
+		if err != nil {
+			return dst, err
+		}
+	}
+	for _, a := range assets {
+		var firstSeenNeeded bool
+		if a.WhenCreated.IsZero() {
+			firstSeenNeeded = true
+		}
+		now := in.Timestamp.UTC()
+		if now.IsZero() {
+			now = a.WhenUpdated
+		}
+		emit, firstSeen := p.assets.observe(a.ID, assetSum(a), now)
+		if !emit {
+			continue
+		}
+		if firstSeenNeeded {
+			a.WhenCreated = firstSeen
+		}
+		dst = append(dst, a)
+	}
+	return dst, nil
+}
+
+// slab hands out SensorData and Location values from one allocation per
+// each block.
+type slab struct {
+	sd  []schemas.SensorData
+	loc []schemas.Location
+}
+
+func (s *slab) newObject(t schemas.Type) schemas.Object {
+	switch t {
+	case schemas.TypeSensorData:
+		if len(s.sd) < cap(s.sd) {
+			s.sd = s.sd[:len(s.sd)+1]
+			return &s.sd[len(s.sd)-1]
+		}
+	case schemas.TypeLocation:
+		if len(s.loc) < cap(s.loc) {
+			s.loc = s.loc[:len(s.loc)+1]
+			return &s.loc[len(s.loc)-1]
+		}
+	}
+	o, _ := schemas.New(t)
+	return o
+}
+
+// each builds one object per element of o.each.
+func (p *mappingProfile) each(st *evalState, o *objSpec, dst []schemas.Object, assets []*schemas.Asset) ([]schemas.Object, []*schemas.Asset, error) {
+	coll, err := o.each.eval(st)
+	if err != nil {
+		return dst, assets, p.failure(o.each, "", "", err)
+	}
+	if cap(st.hoisted) < o.hoisted {
+		st.hoisted = make([]any, o.hoisted)
+	}
+	st.hoisted = st.hoisted[:o.hoisted]
+	hoistDone := false
+	var sl slab
+	n := 0
+	switch c := coll.(type) {
+	case nil:
+		return dst, assets, nil
+	case map[string]any:
+		n = len(c)
+		st.members = sortedEntries(&o.layout, c, st.members[:0])
+	case []any:
+		n = len(c)
+	default:
+		return dst, assets, p.failure(o.each, "", fmt.Sprintf("got %s, want an array or an object", describe(coll)), nil)
+	}
+	switch o.typ {
+	case schemas.TypeSensorData:
+		sl.sd = make([]schemas.SensorData, 0, n)
+	case schemas.TypeLocation:
+		sl.loc = make([]schemas.Location, 0, n)
+	}
+	visit := func(key, value any, index int, elem string) error {
+		st.setElem(key, value, index)
+		if o.when != nil {
+			ok, err := o.when.eval(st)
+			if err != nil {
+				return p.failure(o.when, elem, "", err)
+			}
+			b, isBool := ok.(bool)
+			if !isBool {
+				return p.failure(o.when, elem, fmt.Sprintf("got %s, want true or false", describe(ok)), nil)
+			}
+			if !b {
+				return nil
+			}
+		}
+		if !hoistDone {
+			for _, f := range o.fields {
+				if f.slot < 0 {
+					continue
+				}
+				v, err := f.e.eval(st)
+				if err != nil {
+					return p.failure(f.e, "", "", err)
+				}
+				st.hoisted[f.slot] = v
+			}
+			hoistDone = true
+		}
+		obj, err := p.fill(st, o, sl.newObject(o.typ), elem)
+		if err != nil {
+			return err
+		}
+		if a, isAsset := obj.(*schemas.Asset); isAsset {
+			assets = append(assets, a)
+		} else {
+			dst = append(dst, obj)
+		}
+		return nil
+	}
+	switch c := coll.(type) {
+	case map[string]any:
+		for i, mb := range st.members {
+			if err := visit(mb.name, mb.value, i, ""); err != nil {
+				return dst, assets, annotate(err, "key "+strconv.Quote(mb.name))
+			}
+		}
+	case []any:
+		for i, v := range c {
+			if err := visit(i, v, i, ""); err != nil {
+				return dst, assets, annotate(err, "element "+strconv.Itoa(i))
+			}
+		}
+	}
+	return dst, assets, nil
+}
+
+// annotate adds the each element to a mapping error.
+func annotate(err error, elem string) error {
+	if me, ok := err.(*MappingError); ok {
+		me.Msg = "for " + elem + ": " + me.Msg
+	}
+	return err
+}
+
+// build evaluates a non-each object: its when, then its fields.
+func (p *mappingProfile) build(st *evalState, o *objSpec, elem string) (schemas.Object, bool, error) {
+	if o.when != nil {
+		ok, err := o.when.eval(st)
+		if err != nil {
+			return nil, false, p.failure(o.when, elem, "", err)
+		}
+		b, isBool := ok.(bool)
+		if !isBool {
+			return nil, false, p.failure(o.when, elem, fmt.Sprintf("got %s, want true or false", describe(ok)), nil)
+		}
+		if !b {
+			return nil, false, nil
+		}
+	}
+	obj, _ := schemas.New(o.typ)
+	obj, err := p.fill(st, o, obj, elem)
+	return obj, err == nil, err
+}
+
+// fill evaluates and assigns every field of o into obj.
+func (p *mappingProfile) fill(st *evalState, o *objSpec, obj schemas.Object, elem string) (schemas.Object, error) {
+	for _, f := range o.fields {
+		var v any
+		if f.slot >= 0 {
+			v = st.hoisted[f.slot]
+		} else {
+			var err error
+			if v, err = f.e.eval(st); err != nil {
+				return nil, p.failure(f.e, elem, "", err)
+			}
+		}
+		present, err := f.assign(obj, v)
+		if err != nil {
+			return nil, p.failure(f.e, elem, "", err)
+		}
+		if !present && f.required {
+			return nil, p.failure(f.e, elem, "yielded "+describe(v)+", but "+f.name+" is required", nil)
+		}
+	}
+	return obj, nil
+}
+
+// assetSum fingerprints an Asset's content apart from whenUpdated.
+func assetSum(a *schemas.Asset) uint64 {
+	h := fnvOffset.str(a.ID).str(a.Name).str(a.OwnerID)
+	if a.WhenCreated.IsZero() {
+		h = h.str("")
+	} else {
+		h = h.int(a.WhenCreated.UnixNano())
+	}
+	h = h.opt(a.BoxID).opt(a.Note)
+	switch {
+	case a.Disabled == nil:
+		h = h.str("")
+	case *a.Disabled:
+		h = h.str("t")
+	default:
+		h = h.str("f")
+	}
+	h = h.int(int64(len(a.Tags)))
+	for _, t := range a.Tags {
+		h = h.str(t)
+	}
+	return uint64(h)
+}
+
+// sortedEntries appends the entries of m to buf in key order, reusing the
+// cached layout of the last map with the same key set (see
+// mobito.sortedMembers).
+func sortedEntries(layout *atomic.Pointer[[]string], m map[string]any, buf []member) []member {
+	if l := layout.Load(); l != nil && len(*l) == len(m) {
+		out := buf
+		for _, k := range *l {
+			v, ok := m[k]
+			if !ok {
+				out = nil
+				break
+			}
+			out = append(out, member{k, v})
+		}
+		if out != nil {
+			return out
+		}
+	}
+	out := buf[:0]
+	for k, v := range m {
+		out = append(out, member{k, v})
+	}
+	slices.SortFunc(out, func(a, b member) int { return strings.Compare(a.name, b.name) })
+	if len(out) <= 4096 {
+		size := 0
+		for _, mb := range out {
+			size += len(mb.name)
+		}
+		var all strings.Builder
+		all.Grow(size)
+		for _, mb := range out {
+			all.WriteString(mb.name)
+		}
+		text := all.String()
+		names := make([]string, len(out))
+		off := 0
+		for i, mb := range out {
+			names[i] = text[off : off+len(mb.name)]
+			off += len(mb.name)
+		}
+		layout.Store(&names)
+	}
+	return out
+}
+
