@@ -92,6 +92,9 @@ type mexpr struct {
 	line, col int
 	prog      *vm.Program
 	fast      fnode
+	// fastStr, when set, evaluates an expression that always yields text
+	// without boxing it.
+	fastStr func(st *evalState) string
 	// elem reports that the expression reads key, value or index.
 	elem bool
 }
@@ -112,7 +115,7 @@ type objSpec struct {
 	hoisted int
 	// layout caches the sorted keys of the last map iterated (see
 	// sortedEntries).
-	layout atomic.Pointer[[]string]
+	layout atomic.Pointer[keyLayout]
 }
 
 // fieldSpec is one object field and its expression.
@@ -123,6 +126,7 @@ type fieldSpec struct {
 	e        *mexpr
 	assign   assignFn
 	slot     int // index into the hoisted cache, or -1
+	str      func(schemas.Object) *string
 }
 
 // CompileError is one problem of a mapping file, located by line and
@@ -380,7 +384,7 @@ func (c *compiler) object(n *yaml.Node, path string, vars []string) {
 		if e == nil {
 			return
 		}
-		f := &fieldSpec{name: k, kind: fs.kind, required: fs.required, e: e, assign: fs.assign, slot: -1}
+		f := &fieldSpec{name: k, kind: fs.kind, required: fs.required, e: e, assign: fs.assign, slot: -1, str: fs.str}
 		if inEach && !e.elem {
 			f.slot = o.hoisted
 			o.hoisted++
@@ -533,6 +537,7 @@ func (c *compiler) expr(n *yaml.Node, path string, vars []string, inEach bool, w
 		c.m.usesHeaders = true
 	}
 	e.fast = fastCompile(root, c.m.hs)
+	e.fastStr = fastCompileStr(root, c.m.hs)
 	return e
 }
 

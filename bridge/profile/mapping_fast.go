@@ -5,6 +5,7 @@ import (
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/vm/runtime"
 )
 
@@ -51,20 +52,34 @@ func fastCompile(n ast.Node, hs map[string]*helper) fnode {
 	case *ast.NilNode:
 		return func(*evalState) any { return nil }
 	case *ast.BoolNode:
-		v := x.Value
-		return func(*evalState) any { return v }
+		return constNode(x.Value)
 	case *ast.StringNode:
-		v := x.Value
-		return func(*evalState) any { return v }
+		return constNode(x.Value)
 	case *ast.IntegerNode:
-		v := x.Value
-		return func(*evalState) any { return v }
+		return constNode(x.Value)
 	case *ast.FloatNode:
-		v := x.Value
-		return func(*evalState) any { return v }
+		return constNode(x.Value)
 	case *ast.ConstantNode:
-		v := x.Value
-		return func(*evalState) any { return v }
+		return constNode(x.Value)
+	case *ast.ArrayNode:
+		// A list of constants is built once; expressions never modify a
+		// value, so sharing it is safe.
+		vals := make([]any, len(x.Nodes))
+		for i, e := range x.Nodes {
+			switch c := e.(type) {
+			case *ast.StringNode:
+				vals[i] = c.Value
+			case *ast.IntegerNode:
+				vals[i] = c.Value
+			case *ast.FloatNode:
+				vals[i] = c.Value
+			case *ast.BoolNode:
+				vals[i] = c.Value
+			default:
+				return nil
+			}
+		}
+		return constNode(vals)
 	case *ast.IdentifierNode:
 		slot, ok := rootSlot(x.Value)
 		if !ok {
@@ -116,7 +131,7 @@ func fastCompile(n ast.Node, hs map[string]*helper) fnode {
 			return nil
 		}
 		b := builtin.Builtins[i]
-		if b.Predicate || b.Safe != nil {
+		if b.Predicate {
 			return nil
 		}
 		args := make([]fnode, len(x.Arguments))
@@ -128,6 +143,17 @@ func fastCompile(n ast.Node, hs map[string]*helper) fnode {
 		if b.Fast != nil && len(args) == 1 {
 			fast, a := b.Fast, args[0]
 			return func(st *evalState) any { return fast(a(st)) }
+		}
+		if b.Safe != nil {
+			// As the VM, bounded by its default memory budget.
+			safe := b.Safe
+			return callNode(func(args ...any) (any, error) {
+				v, size, err := safe(args...)
+				if err == nil && size > conf.DefaultMemoryBudget {
+					err = fmt.Errorf("memory budget exceeded")
+				}
+				return v, err
+			}, args)
 		}
 		if b.Func == nil {
 			return nil
@@ -198,6 +224,38 @@ func fastCompile(n ast.Node, hs map[string]*helper) fnode {
 	}
 	return nil
 }
+
+// fastCompileStr returns an unboxed evaluation of a call of a helper that
+// always yields text (text, valueType), or nil.
+func fastCompileStr(n ast.Node, hs map[string]*helper) func(*evalState) string {
+	c, ok := n.(*ast.CallNode)
+	if !ok {
+		return nil
+	}
+	id, ok := c.Callee.(*ast.IdentifierNode)
+	if !ok {
+		return nil
+	}
+	h, ok := hs[id.Value]
+	if !ok || h.str == nil || len(c.Arguments) != 1 {
+		return nil
+	}
+	arg := fastCompile(c.Arguments[0], hs)
+	if arg == nil {
+		return nil
+	}
+	fn := h.str
+	return func(st *evalState) string {
+		s, err := fn(arg(st))
+		if err != nil {
+			panic(err)
+		}
+		return s
+	}
+}
+
+// constNode returns v, boxed once at compile time.
+func constNode(v any) fnode { return func(*evalState) any { return v } }
 
 // callNode calls fn with the values of args, passed in the state's
 // argument stack so a call does not allocate.

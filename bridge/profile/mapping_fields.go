@@ -18,6 +18,9 @@ type fieldDef struct {
 	kind     mkind
 	required bool
 	assign   assignFn
+	// str is the field of a required text field, for expressions that
+	// yield text without boxing (mexpr.fastStr).
+	str func(schemas.Object) *string
 }
 
 // fieldTable returns the mappable fields of type t. Record ids (id) are
@@ -27,12 +30,15 @@ type fieldDef struct {
 func fieldTable(t schemas.Type) map[string]fieldDef {
 	req := func(k mkind, a assignFn) fieldDef { return fieldDef{kind: k, required: true, assign: a} }
 	opt := func(k mkind, a assignFn) fieldDef { return fieldDef{kind: k, assign: a} }
+	reqStr := func(f func(schemas.Object) *string) fieldDef {
+		return fieldDef{kind: stringKind, required: true, assign: str(f), str: f}
+	}
 	switch t {
 	case schemas.TypeAsset:
 		return map[string]fieldDef{
-			"id":          req(stringKind, str(func(o schemas.Object) *string { return &o.(*schemas.Asset).ID })),
-			"name":        req(stringKind, str(func(o schemas.Object) *string { return &o.(*schemas.Asset).Name })),
-			"ownerId":     req(stringKind, str(func(o schemas.Object) *string { return &o.(*schemas.Asset).OwnerID })),
+			"id":          reqStr(func(o schemas.Object) *string { return &o.(*schemas.Asset).ID }),
+			"name":        reqStr(func(o schemas.Object) *string { return &o.(*schemas.Asset).Name }),
+			"ownerId":     reqStr(func(o schemas.Object) *string { return &o.(*schemas.Asset).OwnerID }),
 			"whenCreated": opt(timeKind, tim(func(o schemas.Object) *time.Time { return &o.(*schemas.Asset).WhenCreated })),
 			"whenUpdated": req(timeKind, tim(func(o schemas.Object) *time.Time { return &o.(*schemas.Asset).WhenUpdated })),
 			"boxId":       opt(stringKind, optStr(func(o schemas.Object) **string { return &o.(*schemas.Asset).BoxID })),
@@ -44,8 +50,8 @@ func fieldTable(t schemas.Type) map[string]fieldDef {
 		l := func(o schemas.Object) *schemas.Location { return o.(*schemas.Location) }
 		return map[string]fieldDef{
 			"id":          opt(intKind, i64(func(o schemas.Object) *int64 { return &l(o).ID })),
-			"assetId":     req(stringKind, str(func(o schemas.Object) *string { return &l(o).AssetID })),
-			"ownerId":     req(stringKind, str(func(o schemas.Object) *string { return &l(o).OwnerID })),
+			"assetId":     reqStr(func(o schemas.Object) *string { return &l(o).AssetID }),
+			"ownerId":     reqStr(func(o schemas.Object) *string { return &l(o).OwnerID }),
 			"whenCreated": req(timeKind, tim(func(o schemas.Object) *time.Time { return &l(o).WhenCreated })),
 			"latitude":    req(floatKind, f64(func(o schemas.Object) *float64 { return &l(o).Latitude })),
 			"longitude":   req(floatKind, f64(func(o schemas.Object) *float64 { return &l(o).Longitude })),
@@ -58,33 +64,33 @@ func fieldTable(t schemas.Type) map[string]fieldDef {
 		s := func(o schemas.Object) *schemas.SensorData { return o.(*schemas.SensorData) }
 		return map[string]fieldDef{
 			"id":            opt(intKind, i64(func(o schemas.Object) *int64 { return &s(o).ID })),
-			"assetId":       req(stringKind, str(func(o schemas.Object) *string { return &s(o).AssetID })),
-			"ownerId":       req(stringKind, str(func(o schemas.Object) *string { return &s(o).OwnerID })),
-			"sensorId":      req(stringKind, str(func(o schemas.Object) *string { return &s(o).SensorID })),
-			"sensorType":    req(stringKind, str(func(o schemas.Object) *string { return &s(o).SensorType })),
+			"assetId":       reqStr(func(o schemas.Object) *string { return &s(o).AssetID }),
+			"ownerId":       reqStr(func(o schemas.Object) *string { return &s(o).OwnerID }),
+			"sensorId":      reqStr(func(o schemas.Object) *string { return &s(o).SensorID }),
+			"sensorType":    reqStr(func(o schemas.Object) *string { return &s(o).SensorType }),
 			"whenCreated":   req(timeKind, tim(func(o schemas.Object) *time.Time { return &s(o).WhenCreated })),
-			"value":         req(stringKind, str(func(o schemas.Object) *string { return &s(o).Value })),
-			"type":          req(stringKind, str(func(o schemas.Object) *string { return &s(o).Type })),
+			"value":         reqStr(func(o schemas.Object) *string { return &s(o).Value }),
+			"type":          reqStr(func(o schemas.Object) *string { return &s(o).Type }),
 			"when_received": opt(intKind, optMillis(func(o schemas.Object) **int64 { return &s(o).WhenReceived })),
 		}
 	case schemas.TypeReeferData:
 		r := func(o schemas.Object) *schemas.ReeferData { return o.(*schemas.ReeferData) }
 		return map[string]fieldDef{
 			"id":          opt(intKind, i64(func(o schemas.Object) *int64 { return &r(o).ID })),
-			"assetId":     req(stringKind, str(func(o schemas.Object) *string { return &r(o).AssetID })),
-			"ownerId":     req(stringKind, str(func(o schemas.Object) *string { return &r(o).OwnerID })),
+			"assetId":     reqStr(func(o schemas.Object) *string { return &r(o).AssetID }),
+			"ownerId":     reqStr(func(o schemas.Object) *string { return &r(o).OwnerID }),
 			"whenCreated": req(timeKind, tim(func(o schemas.Object) *time.Time { return &r(o).WhenCreated })),
-			"reeferClass": req(stringKind, str(func(o schemas.Object) *string { return &r(o).ReeferClass })),
+			"reeferClass": reqStr(func(o schemas.Object) *string { return &r(o).ReeferClass }),
 			"data":        req(dataKind, data(func(o schemas.Object) *map[string]any { return &r(o).Data })),
 		}
 	case schemas.TypeGensetData:
 		g := func(o schemas.Object) *schemas.GensetData { return o.(*schemas.GensetData) }
 		return map[string]fieldDef{
 			"id":          opt(intKind, i64(func(o schemas.Object) *int64 { return &g(o).ID })),
-			"assetId":     req(stringKind, str(func(o schemas.Object) *string { return &g(o).AssetID })),
-			"ownerId":     req(stringKind, str(func(o schemas.Object) *string { return &g(o).OwnerID })),
+			"assetId":     reqStr(func(o schemas.Object) *string { return &g(o).AssetID }),
+			"ownerId":     reqStr(func(o schemas.Object) *string { return &g(o).OwnerID }),
 			"whenCreated": req(timeKind, tim(func(o schemas.Object) *time.Time { return &g(o).WhenCreated })),
-			"gensetType":  req(stringKind, str(func(o schemas.Object) *string { return &g(o).GensetType })),
+			"gensetType":  reqStr(func(o schemas.Object) *string { return &g(o).GensetType }),
 			"data":        req(dataKind, data(func(o schemas.Object) *map[string]any { return &g(o).Data })),
 			"boxId":       opt(stringKind, optStr(func(o schemas.Object) **string { return &g(o).BoxID })),
 		}
@@ -92,8 +98,8 @@ func fieldTable(t schemas.Type) map[string]fieldDef {
 		g := func(o schemas.Object) *schemas.GtoemData { return o.(*schemas.GtoemData) }
 		return map[string]fieldDef{
 			"id":            opt(intKind, i64(func(o schemas.Object) *int64 { return &g(o).ID })),
-			"assetId":       req(stringKind, str(func(o schemas.Object) *string { return &g(o).AssetID })),
-			"ownerId":       req(stringKind, str(func(o schemas.Object) *string { return &g(o).OwnerID })),
+			"assetId":       reqStr(func(o schemas.Object) *string { return &g(o).AssetID }),
+			"ownerId":       reqStr(func(o schemas.Object) *string { return &g(o).OwnerID }),
 			"whenCreated":   req(timeKind, tim(func(o schemas.Object) *time.Time { return &g(o).WhenCreated })),
 			"payloadType":   req(int32Kind, i32(func(o schemas.Object) *int32 { return &g(o).PayloadType })),
 			"data":          req(dataKind, data(func(o schemas.Object) *map[string]any { return &g(o).Data })),

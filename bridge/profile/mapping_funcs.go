@@ -28,11 +28,19 @@ type helper struct {
 	// counts and result types (pointers to func types).
 	types []any
 	doc   string
+	// str, when set, is fn for one argument without boxing the text result.
+	str func(arg any) (string, error)
 }
 
 // helpers returns the mapping helper functions by name.
 func helpers() map[string]*helper {
-	hs := []*helper{
+	type def struct {
+		name  string
+		fn    func(args ...any) (any, error)
+		types []any
+		doc   string
+	}
+	defs := []def{
 		{"number", fnNumber, []any{new(func(any) float64)},
 			"number(v): v (a number, json.Number or numeric text) as a float; fails on anything else"},
 		{"integer", fnInteger, []any{new(func(any) int64)},
@@ -67,6 +75,18 @@ func helpers() map[string]*helper {
 		{"json", fnJSON, []any{new(func(any) string)}, "json(v): compact JSON text of v"},
 		{"plain", fnPlain, []any{new(func(any) any)},
 			"plain(v): a JSON-ready copy of v (bytes as hex, times as RFC 3339)"},
+	}
+	hs := make([]*helper, len(defs))
+	for i, d := range defs {
+		hs[i] = &helper{name: d.name, fn: d.fn, types: d.types, doc: d.doc}
+	}
+	for _, h := range hs {
+		switch h.name {
+		case "text":
+			h.str = strText
+		case "valueType":
+			h.str = strValueType
+		}
 	}
 	m := make(map[string]*helper, len(hs))
 	for _, h := range hs {
@@ -168,6 +188,22 @@ func readingText(v any) (string, string, error) {
 		return x.UTC().Format(time.RFC3339Nano), schemas.ValueString, nil
 	}
 	return mobitoValue(v)
+}
+
+func strText(v any) (string, error) {
+	s, _, err := readingText(v)
+	if err != nil {
+		return "", fmt.Errorf("text: %w", err)
+	}
+	return s, nil
+}
+
+func strValueType(v any) (string, error) {
+	_, t, err := readingText(v)
+	if err != nil {
+		return "", fmt.Errorf("valueType: %w", err)
+	}
+	return t, nil
 }
 
 func fnText(args ...any) (any, error) {

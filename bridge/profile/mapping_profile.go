@@ -54,8 +54,7 @@ type evalState struct {
 	elemDirty bool
 	args      []any
 	vm        vm.VM
-	hoisted   []any
-	members   []member
+	members   []entry
 }
 
 func newEvalState() *evalState {
@@ -75,7 +74,6 @@ func (st *evalState) reset() {
 	st.env["vars"] = st.vars
 	clear(st.kafka)
 	clear(st.vars)
-	clear(st.hoisted)
 	clear(st.members)
 	st.members = st.members[:0]
 	clear(st.args)
@@ -108,6 +106,20 @@ func (e *mexpr) eval(st *evalState) (v any, err error) {
 	}
 	st.env["record"] = st.roots[rootRecord]
 	return st.vm.Run(e.prog, st.env)
+}
+
+// evalStr evaluates e through fastStr.
+func (e *mexpr) evalStr(st *evalState) (s string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if re, ok := r.(error); ok {
+				err = re
+			} else {
+				err = fmt.Errorf("%v", r)
+			}
+		}
+	}()
+	return e.fastStr(st), nil
 }
 
 // failure is a runtime mapping error of expression e.
@@ -240,11 +252,7 @@ func (p *mappingProfile) each(st *evalState, o *objSpec, dst []schemas.Object, a
 	if err != nil {
 		return dst, assets, p.failure(o.each, "", "", err)
 	}
-	if cap(st.hoisted) < o.hoisted {
-		st.hoisted = make([]any, o.hoisted)
-	}
-	st.hoisted = st.hoisted[:o.hoisted]
-	hoistDone := false
+	var proto schemas.Object
 	var sl slab
 	n := 0
 	switch c := coll.(type) {
@@ -279,20 +287,18 @@ func (p *mappingProfile) each(st *evalState, o *objSpec, dst []schemas.Object, a
 				return nil
 			}
 		}
-		if !hoistDone {
-			for _, f := range o.fields {
-				if f.slot < 0 {
-					continue
-				}
-				v, err := f.e.eval(st)
-				if err != nil {
-					return p.failure(f.e, "", "", err)
-				}
-				st.hoisted[f.slot] = v
+		if proto == nil {
+			// Fields that do not read key, value or index are evaluated
+			// once, into a prototype every element starts from (so they
+			// also share their converted values).
+			proto, _ = schemas.New(o.typ)
+			if _, err := p.fill(st, o, proto, "", hoistedFields); err != nil {
+				return err
 			}
-			hoistDone = true
 		}
-		obj, err := p.fill(st, o, sl.newObject(o.typ), elem)
+		obj := sl.newObject(o.typ)
+		copyObject(obj, proto)
+		obj, err := p.fill(st, o, obj, "", elemFields)
 		if err != nil {
 			return err
 		}
@@ -306,7 +312,7 @@ func (p *mappingProfile) each(st *evalState, o *objSpec, dst []schemas.Object, a
 	switch c := coll.(type) {
 	case map[string]any:
 		for i, mb := range st.members {
-			if err := visit(mb.name, mb.value, i, ""); err != nil {
+			if err := visit(mb.key, mb.value, i, ""); err != nil {
 				return dst, assets, annotate(err, "key "+strconv.Quote(mb.name))
 			}
 		}
@@ -344,21 +350,40 @@ func (p *mappingProfile) build(st *evalState, o *objSpec, elem string) (schemas.
 		}
 	}
 	obj, _ := schemas.New(o.typ)
-	obj, err := p.fill(st, o, obj, elem)
+	obj, err := p.fill(st, o, obj, elem, allFields)
 	return obj, err == nil, err
 }
 
-// fill evaluates and assigns every field of o into obj.
-func (p *mappingProfile) fill(st *evalState, o *objSpec, obj schemas.Object, elem string) (schemas.Object, error) {
+// Which fields fill assigns.
+const (
+	allFields = iota
+	hoistedFields
+	elemFields
+)
+
+// fill evaluates and assigns the fields of o selected by which into obj.
+func (p *mappingProfile) fill(st *evalState, o *objSpec, obj schemas.Object, elem string, which int) (schemas.Object, error) {
 	for _, f := range o.fields {
-		var v any
-		if f.slot >= 0 {
-			v = st.hoisted[f.slot]
-		} else {
-			var err error
-			if v, err = f.e.eval(st); err != nil {
+		switch {
+		case which == hoistedFields && f.slot < 0, which == elemFields && f.slot >= 0:
+			continue
+		}
+		if f.str != nil && f.e.fastStr != nil {
+			s, err := f.e.evalStr(st)
+			if err != nil {
 				return nil, p.failure(f.e, elem, "", err)
 			}
+			if s == "" && f.required {
+				return nil, p.failure(f.e, elem, "yielded empty text, but "+f.name+" is required", nil)
+			}
+			if s != "" {
+				*f.str(obj) = s
+			}
+			continue
+		}
+		v, err := f.e.eval(st)
+		if err != nil {
+			return nil, p.failure(f.e, elem, "", err)
 		}
 		present, err := f.assign(obj, v)
 		if err != nil {
@@ -369,6 +394,24 @@ func (p *mappingProfile) fill(st *evalState, o *objSpec, obj schemas.Object, ele
 		}
 	}
 	return obj, nil
+}
+
+// copyObject copies *src into *dst (both of one type).
+func copyObject(dst, src schemas.Object) {
+	switch d := dst.(type) {
+	case *schemas.Asset:
+		*d = *src.(*schemas.Asset)
+	case *schemas.Location:
+		*d = *src.(*schemas.Location)
+	case *schemas.SensorData:
+		*d = *src.(*schemas.SensorData)
+	case *schemas.ReeferData:
+		*d = *src.(*schemas.ReeferData)
+	case *schemas.GensetData:
+		*d = *src.(*schemas.GensetData)
+	case *schemas.GtoemData:
+		*d = *src.(*schemas.GtoemData)
+	}
 }
 
 // assetSum fingerprints an Asset's content apart from whenUpdated.
@@ -395,19 +438,35 @@ func assetSum(a *schemas.Asset) uint64 {
 	return uint64(h)
 }
 
-// sortedEntries appends the entries of m to buf in key order, reusing the
-// cached layout of the last map with the same key set (see
-// mobito.sortedMembers).
-func sortedEntries(layout *atomic.Pointer[[]string], m map[string]any, buf []member) []member {
-	if l := layout.Load(); l != nil && len(*l) == len(m) {
+// entry is one member of an iterated map; key is name boxed once.
+type entry struct {
+	name  string
+	key   any
+	value any
+}
+
+// keyLayout is the sorted key set of a recently iterated map, names and
+// their boxed forms.
+type keyLayout struct {
+	names []string
+	keys  []any
+}
+
+// sortedEntries appends the entries of m to buf in key order. Maps of one
+// feed mostly share their key set, so it first tries the cached layout of
+// the last map (one lookup per key, no sorting, no boxing); otherwise it
+// sorts and caches the new layout. The cache only ever holds a correct
+// sorted list, so the order never depends on it.
+func sortedEntries(layout *atomic.Pointer[keyLayout], m map[string]any, buf []entry) []entry {
+	if l := layout.Load(); l != nil && len(l.names) == len(m) {
 		out := buf
-		for _, k := range *l {
+		for i, k := range l.names {
 			v, ok := m[k]
 			if !ok {
 				out = nil
 				break
 			}
-			out = append(out, member{k, v})
+			out = append(out, entry{k, l.keys[i], v})
 		}
 		if out != nil {
 			return out
@@ -415,28 +474,34 @@ func sortedEntries(layout *atomic.Pointer[[]string], m map[string]any, buf []mem
 	}
 	out := buf[:0]
 	for k, v := range m {
-		out = append(out, member{k, v})
+		out = append(out, entry{name: k, value: v})
 	}
-	slices.SortFunc(out, func(a, b member) int { return strings.Compare(a.name, b.name) })
-	if len(out) <= 4096 {
-		size := 0
-		for _, mb := range out {
-			size += len(mb.name)
+	slices.SortFunc(out, func(a, b entry) int { return strings.Compare(a.name, b.name) })
+	if len(out) > 4096 {
+		for i := range out {
+			out[i].key = out[i].name
 		}
-		var all strings.Builder
-		all.Grow(size)
-		for _, mb := range out {
-			all.WriteString(mb.name)
-		}
-		text := all.String()
-		names := make([]string, len(out))
-		off := 0
-		for i, mb := range out {
-			names[i] = text[off : off+len(mb.name)]
-			off += len(mb.name)
-		}
-		layout.Store(&names)
+		return out
 	}
+	// Cache a copy whose names share one allocation and none of the input.
+	size := 0
+	for _, e := range out {
+		size += len(e.name)
+	}
+	var all strings.Builder
+	all.Grow(size)
+	for _, e := range out {
+		all.WriteString(e.name)
+	}
+	text := all.String()
+	l := &keyLayout{names: make([]string, len(out)), keys: make([]any, len(out))}
+	off := 0
+	for i, e := range out {
+		l.names[i] = text[off : off+len(e.name)]
+		l.keys[i] = l.names[i]
+		off += len(e.name)
+		out[i].key = l.keys[i]
+	}
+	layout.Store(l)
 	return out
 }
-
