@@ -442,13 +442,14 @@ func envType(vars []string, inEach bool) types.Map {
 func (c *compiler) position(n *yaml.Node, line, col int) (int, int) {
 	switch n.Style {
 	case yaml.LiteralStyle, yaml.FoldedStyle:
-		fl := n.Line + line // the text starts on the line after | or >
+		// The text starts on the line after | or >, with the block's
+		// indentation (that of its first line) removed.
 		indent := 0
-		if fl-1 < len(c.lines) {
-			s := c.lines[fl-1]
+		if n.Line < len(c.lines) {
+			s := c.lines[n.Line]
 			indent = len(s) - len(strings.TrimLeft(s, " "))
 		}
-		return fl, indent + col
+		return n.Line + line, indent + col
 	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
 		if line == 1 {
 			return n.Line, n.Column + col

@@ -41,6 +41,15 @@ func NewMapping(m *Mapping, opts Options) Profile {
 func (p *mappingProfile) Name() string   { return NameMapping }
 func (p *mappingProfile) Format() Format { return p.m.format }
 
+// HeaderUser is implemented by profiles that read Kafka headers; the
+// pipeline fills Input.Headers only for those whose UsesHeaders is true.
+type HeaderUser interface {
+	UsesHeaders() bool
+}
+
+// UsesHeaders reports whether the mapping reads kafka.headers.
+func (p *mappingProfile) UsesHeaders() bool { return p.m.usesHeaders }
+
 // Mapping returns the compiled mapping.
 func (p *mappingProfile) Mapping() *Mapping { return p.m }
 
