@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/telebridge/telebridge/bridge"
 	"github.com/telebridge/telebridge/bridge/profile"
 	"github.com/telebridge/telebridge/internal/fleet"
 	"github.com/telebridge/telebridge/schemas"
@@ -39,8 +40,18 @@ func encodeAll(objs []schemas.Object) []string {
 // sameObjects requires identical objects in identical order, field by
 // field (their full JSON encodings, which cover every field), and
 // identical Go types.
-func sameObjects(t *testing.T, what string, want, got []schemas.Object) {
+func sameObjects(t *testing.T, what string, in *profile.Input, want, got []schemas.Object) {
 	t.Helper()
+	// The pipeline's identities: eventIds and assigned record ids.
+	wi := bridge.AssignIdentities(in.Topic, in.Partition, in.Offset, want)
+	gi := bridge.AssignIdentities(in.Topic, in.Partition, in.Offset, got)
+	if len(wi) == len(gi) {
+		for i := range wi {
+			if wi[i] != gi[i] {
+				t.Fatalf("%s: object %d identity: built-in %+v, mapping %+v", what, i, wi[i], gi[i])
+			}
+		}
+	}
 	w, g := encodeAll(want), encodeAll(got)
 	if len(w) != len(g) {
 		t.Fatalf("%s: built-in %d objects, mapping %d\nbuilt-in: %v\nmapping:  %v", what, len(w), len(g), w, g)
@@ -72,7 +83,7 @@ func TestMobitoMappingMatchesProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameObjects(t, "sample", want, got)
+	sameObjects(t, "sample", in, want, got)
 	if got[len(got)-1].ObjectType() != schemas.TypeAsset {
 		t.Fatal("sample: no asset last")
 	}
@@ -86,7 +97,7 @@ func TestMobitoMappingMatchesProfile(t *testing.T) {
 		if (werr == nil) != (gerr == nil) {
 			t.Fatalf("message %d: built-in error %v, mapping error %v\n%s", i, werr, gerr, raw)
 		}
-		sameObjects(t, "fleet message "+string(bytes.TrimSpace(raw[:min(len(raw), 40)])), want, got)
+		sameObjects(t, "fleet message "+string(bytes.TrimSpace(raw[:min(len(raw), 40)])), in, want, got)
 	}
 }
 
