@@ -1,7 +1,9 @@
 package profile
 
 import (
+	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/builtin"
@@ -201,10 +203,20 @@ func fastCompile(n ast.Node, hs map[string]*helper) fnode {
 				}
 				return r(st)
 			}
-		case "==":
-			return func(st *evalState) any { return runtime.Equal(l(st), r(st)) }
-		case "!=":
-			return func(st *evalState) any { return !runtime.Equal(l(st), r(st)) }
+		case "==", "!=":
+			neg := x.Operator == "!="
+			// runtime.Equal(v, nil) is runtime.IsNil(v); skip its type
+			// switch and reflection for the common scalar kinds.
+			var other fnode
+			if _, ok := x.Right.(*ast.NilNode); ok {
+				other = l
+			} else if _, ok := x.Left.(*ast.NilNode); ok {
+				other = r
+			}
+			if other != nil {
+				return func(st *evalState) any { return isNil(other(st)) != neg }
+			}
+			return func(st *evalState) any { return runtime.Equal(l(st), r(st)) != neg }
 		case "in":
 			if c, ok := x.Right.(*ast.ConstantNode); ok {
 				if set, ok := c.Value.(map[string]struct{}); ok {
@@ -273,6 +285,17 @@ func callNode(fn func(args ...any) (any, error), args []fnode) fnode {
 		}
 		return v
 	}
+}
+
+// isNil is runtime.IsNil with the decoded scalar kinds short-cut.
+func isNil(v any) bool {
+	switch v.(type) {
+	case nil:
+		return true
+	case string, json.Number, bool, float64, int64, int, time.Time:
+		return false
+	}
+	return runtime.IsNil(v)
 }
 
 // mustBool is the VM's boolean operand check.

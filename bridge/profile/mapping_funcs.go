@@ -70,8 +70,8 @@ func helpers() map[string]*helper {
 		{"sortedKeys", fnSortedKeys, []any{new(func(any) []any)}, "sortedKeys(m): the keys of map m in ascending order"},
 		{"keysWithPrefix", fnKeysWithPrefix, []any{new(func(any, string) []any)},
 			"keysWithPrefix(m, p): the keys of map m that start with p, ascending"},
-		{"pairs", fnPairs, []any{new(func(any, any) []any)},
-			`pairs(m, keys): "key:text" for each key of the list whose value in m is not nil`},
+		{"pairs", fnPairs, []any{new(func(any, any) []string)},
+			`pairs(m, keys): "key:text" for each key of the list whose value in m is not nil; "prefix*" stands for every key with that prefix, ascending`},
 		{"json", fnJSON, []any{new(func(any) string)}, "json(v): compact JSON text of v"},
 		{"plain", fnPlain, []any{new(func(any) any)},
 			"plain(v): a JSON-ready copy of v (bytes as hex, times as RFC 3339)"},
@@ -593,6 +593,9 @@ func fnKeysWithPrefix(args ...any) (any, error) {
 	return out, nil
 }
 
+// fnPairs renders "key:text" tags. keys is a list of key names; a name
+// ending in * stands for every key with that prefix, ascending. Keys whose
+// value is absent or null are skipped. The tags share one allocation.
 func fnPairs(args ...any) (any, error) {
 	if err := argc("pairs", args, 2, 2); err != nil {
 		return nil, err
@@ -601,28 +604,60 @@ func fnPairs(args ...any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var keys []any
+	var keys []string
 	switch ks := args[1].(type) {
 	case []any:
-		keys = ks
-	case []string:
-		keys = make([]any, len(ks))
-		for i, k := range ks {
+		keys = make([]string, len(ks))
+		for i, kv := range ks {
+			k, ok := kv.(string)
+			if !ok {
+				return nil, fmt.Errorf("pairs: key %s is not text", describe(kv))
+			}
 			keys[i] = k
 		}
+	case []string:
+		keys = ks
 	case nil:
 	default:
 		return nil, fmt.Errorf("pairs: keys %s is not a list", describe(args[1]))
 	}
-	out := make([]any, 0, len(keys))
-	for _, kv := range keys {
-		k, ok := kv.(string)
-		if !ok {
-			return nil, fmt.Errorf("pairs: key %s is not text", describe(kv))
+	var buf []byte
+	var ends []int
+	var matched []string
+	add := func(k string, v any) {
+		buf = append(buf, k...)
+		buf = append(buf, ':')
+		if text, _, ok := appendReading(buf, v); ok {
+			buf = text
+		} else {
+			buf = fmt.Appendf(buf, "%v", v)
 		}
-		if text, ok := factText(m[k]); ok {
-			out = append(out, k+":"+text)
+		ends = append(ends, len(buf))
+	}
+	for _, k := range keys {
+		if prefix, ok := strings.CutSuffix(k, "*"); ok {
+			matched = matched[:0]
+			for mk, v := range m {
+				if v != nil && strings.HasPrefix(mk, prefix) {
+					matched = append(matched, mk)
+				}
+			}
+			slices.Sort(matched)
+			for _, mk := range matched {
+				add(mk, m[mk])
+			}
+			continue
 		}
+		if v := m[k]; v != nil {
+			add(k, v)
+		}
+	}
+	text := string(buf)
+	out := make([]string, len(ends))
+	prev := 0
+	for i, e := range ends {
+		out[i] = text[prev:e]
+		prev = e
 	}
 	return out, nil
 }

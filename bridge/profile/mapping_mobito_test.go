@@ -3,6 +3,7 @@ package profile_test
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/telebridge/telebridge/bridge"
 	"github.com/telebridge/telebridge/bridge/profile"
@@ -107,4 +108,44 @@ func TestMobitoMappingMatchesProfile(t *testing.T) {
 func BenchmarkNormalizeMobitoMapping(b *testing.B) {
 	_, mo := benchInputs(b, benchN)
 	benchNormalize(b, mappingProfile(b, "../../testdata/mappings/mobito.yaml"), mo)
+}
+
+// BenchmarkMobitoMappingVsProfile alternates the built-in mobito profile
+// and the MOBITO mapping on the same inputs in small batches, so load on a
+// shared machine affects both alike, and reports each one's ns per message
+// and their ratio (mapping/built-in; the requirement is at most 1.5).
+func BenchmarkMobitoMappingVsProfile(b *testing.B) {
+	_, mo := benchInputs(b, benchN)
+	builtin := newProfile(b, profile.NameMobito, profile.Options{})
+	mapped := mappingProfile(b, "../../testdata/mappings/mobito.yaml")
+	var dst []schemas.Object
+	for _, in := range mo {
+		dst, _ = builtin.Normalize(in, dst[:0])
+		dst, _ = mapped.Normalize(in, dst[:0])
+	}
+	var tb, tm time.Duration
+	const batch = 64
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		p := builtin
+		if i%2 == 1 {
+			p = mapped
+		}
+		start := time.Now()
+		for j := range batch {
+			var err error
+			if dst, err = p.Normalize(mo[j%len(mo)], dst[:0]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if i%2 == 1 {
+			tm += time.Since(start)
+		} else {
+			tb += time.Since(start)
+		}
+	}
+	n := float64(b.N/2) * batch
+	b.ReportMetric(float64(tb.Nanoseconds())/n, "builtin-ns/msg")
+	b.ReportMetric(float64(tm.Nanoseconds())/n, "mapping-ns/msg")
+	b.ReportMetric(float64(tm)/float64(tb), "ratio")
 }

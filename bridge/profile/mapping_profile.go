@@ -61,6 +61,10 @@ type evalState struct {
 	vars  map[string]any
 	// elemDirty says env lacks the current key, value and index.
 	elemDirty bool
+	// cur is the expression being evaluated (for failures, see run);
+	// inEach says an each block's element is current.
+	cur    *mexpr
+	inEach bool
 	args      []any
 	vm        vm.VM
 	members   []entry
@@ -88,6 +92,8 @@ func (st *evalState) reset() {
 	clear(st.args)
 	st.args = st.args[:0]
 	st.elemDirty = false
+	st.cur = nil
+	st.inEach = false
 }
 
 func (st *evalState) setElem(key, value any, index int) {
@@ -115,6 +121,61 @@ func (e *mexpr) eval(st *evalState) (v any, err error) {
 	}
 	st.env["record"] = st.roots[rootRecord]
 	return st.vm.Run(e.prog, st.env)
+}
+
+// exprPanic carries an expression's error from run to Normalize.
+type exprPanic struct{ err error }
+
+// run evaluates e for the hot path: it records e as the expression being
+// evaluated and panics on failure (fast-path nodes panic like the VM's
+// runtime does); Normalize recovers and reports the failure with e's
+// position, so a successful evaluation pays for no defer.
+func (e *mexpr) run(st *evalState) any {
+	st.cur = e
+	if e.fast != nil {
+		return e.fast(st)
+	}
+	if st.elemDirty {
+		st.env["key"], st.env["value"], st.env["index"] = st.roots[rootKey], st.roots[rootValue], st.roots[rootIndex]
+		st.elemDirty = false
+	}
+	st.env["record"] = st.roots[rootRecord]
+	v, err := st.vm.Run(e.prog, st.env)
+	if err != nil {
+		panic(exprPanic{err})
+	}
+	return v
+}
+
+// runStr is run through fastStr.
+func (e *mexpr) runStr(st *evalState) string {
+	st.cur = e
+	return e.fastStr(st)
+}
+
+// panicError converts a recovered value to an error.
+func panicError(r any) error {
+	switch x := r.(type) {
+	case exprPanic:
+		return x.err
+	case error:
+		return x
+	}
+	return fmt.Errorf("%v", r)
+}
+
+// elemDesc describes the current each element for an error, or "".
+func (st *evalState) elemDesc() string {
+	if !st.inEach {
+		return ""
+	}
+	switch k := st.roots[rootKey].(type) {
+	case string:
+		return "key " + strconv.Quote(k)
+	case int:
+		return "element " + strconv.Itoa(k)
+	}
+	return ""
 }
 
 // evalStr evaluates e through fastStr.
@@ -156,7 +217,14 @@ func (p *mappingProfile) Normalize(in *Input, dst []schemas.Object) (out []schem
 	start := len(dst)
 	defer func() {
 		if r := recover(); r != nil {
-			err = &MappingError{Profile: NameMapping, Field: fieldRoot, Msg: fmt.Sprintf("mapping panicked: %v", r)}
+			if st.cur != nil {
+				err = p.failure(st.cur, "", "", panicError(r))
+				if d := st.elemDesc(); d != "" {
+					err = annotate(err, d)
+				}
+			} else {
+				err = &MappingError{Profile: NameMapping, Field: fieldRoot, Msg: fmt.Sprintf("mapping panicked: %v", r)}
+			}
 		}
 		if err != nil {
 			clear(dst[start:])
@@ -183,11 +251,7 @@ func (p *mappingProfile) Normalize(in *Input, dst []schemas.Object) (out []schem
 		st.kafka["headers"] = h
 	}
 	for _, v := range p.m.vars {
-		val, err := v.eval(st)
-		if err != nil {
-			return dst, p.failure(v, "", "", err)
-		}
-		st.vars[v.name] = val
+		st.vars[v.name] = v.run(st)
 	}
 	var assets []*schemas.Asset
 	for _, o := range p.m.objects {
@@ -257,10 +321,7 @@ func (s *slab) newObject(t schemas.Type) schemas.Object {
 
 // each builds one object per element of o.each.
 func (p *mappingProfile) each(st *evalState, o *objSpec, dst []schemas.Object, assets []*schemas.Asset) ([]schemas.Object, []*schemas.Asset, error) {
-	coll, err := o.each.eval(st)
-	if err != nil {
-		return dst, assets, p.failure(o.each, "", "", err)
-	}
+	coll := o.each.run(st)
 	var proto schemas.Object
 	var sl slab
 	n := 0
@@ -284,10 +345,7 @@ func (p *mappingProfile) each(st *evalState, o *objSpec, dst []schemas.Object, a
 	visit := func(key, value any, index int, elem string) error {
 		st.setElem(key, value, index)
 		if o.when != nil {
-			ok, err := o.when.eval(st)
-			if err != nil {
-				return p.failure(o.when, elem, "", err)
-			}
+			ok := o.when.run(st)
 			b, isBool := ok.(bool)
 			if !isBool {
 				return p.failure(o.when, elem, fmt.Sprintf("got %s, want true or false", describe(ok)), nil)
@@ -318,6 +376,7 @@ func (p *mappingProfile) each(st *evalState, o *objSpec, dst []schemas.Object, a
 		}
 		return nil
 	}
+	st.inEach = true // cleared below; on a panic Normalize still needs it
 	switch c := coll.(type) {
 	case map[string]any:
 		for i, mb := range st.members {
@@ -332,6 +391,7 @@ func (p *mappingProfile) each(st *evalState, o *objSpec, dst []schemas.Object, a
 			}
 		}
 	}
+	st.inEach = false
 	return dst, assets, nil
 }
 
@@ -346,10 +406,7 @@ func annotate(err error, elem string) error {
 // build evaluates a non-each object: its when, then its fields.
 func (p *mappingProfile) build(st *evalState, o *objSpec, elem string) (schemas.Object, bool, error) {
 	if o.when != nil {
-		ok, err := o.when.eval(st)
-		if err != nil {
-			return nil, false, p.failure(o.when, elem, "", err)
-		}
+		ok := o.when.run(st)
 		b, isBool := ok.(bool)
 		if !isBool {
 			return nil, false, p.failure(o.when, elem, fmt.Sprintf("got %s, want true or false", describe(ok)), nil)
@@ -378,10 +435,7 @@ func (p *mappingProfile) fill(st *evalState, o *objSpec, obj schemas.Object, ele
 			continue
 		}
 		if f.str != nil && f.e.fastStr != nil {
-			s, err := f.e.evalStr(st)
-			if err != nil {
-				return nil, p.failure(f.e, elem, "", err)
-			}
+			s := f.e.runStr(st)
 			if s == "" && f.required {
 				return nil, p.failure(f.e, elem, "yielded empty text, but "+f.name+" is required", nil)
 			}
@@ -390,10 +444,7 @@ func (p *mappingProfile) fill(st *evalState, o *objSpec, obj schemas.Object, ele
 			}
 			continue
 		}
-		v, err := f.e.eval(st)
-		if err != nil {
-			return nil, p.failure(f.e, elem, "", err)
-		}
+		v := f.e.run(st)
 		present, err := f.assign(obj, v)
 		if err != nil {
 			return nil, p.failure(f.e, elem, "", err)
