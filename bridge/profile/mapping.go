@@ -537,7 +537,11 @@ func (c *compiler) expr(n *yaml.Node, path string, vars []string, inEach bool, w
 	if v.headers {
 		c.m.usesHeaders = true
 	}
-	e.fast = fastCompile(root, c.m.hs)
+	if inEach {
+		e.fast = fastCompileElem(root, c.m.hs)
+	} else {
+		e.fast = fastCompile(root, c.m.hs)
+	}
 	e.fastStr = fastCompileStr(root, c.m.hs)
 	return e
 }

@@ -3,6 +3,8 @@ package profile
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/expr-lang/expr/ast"
@@ -126,6 +128,9 @@ func fastCompile(n ast.Node, hs map[string]*helper) fnode {
 				return nil
 			}
 		}
+		if h.stfn != nil {
+			return stateCallNode(h.stfn, args)
+		}
 		return callNode(h.fn, args)
 	case *ast.BuiltinNode:
 		i, ok := builtin.Index[x.Name]
@@ -188,14 +193,7 @@ func fastCompile(n ast.Node, hs map[string]*helper) fnode {
 		}
 		switch x.Operator {
 		case "&&", "and":
-			// As the VM: the left operand must be a bool, the right one is
-			// the result as it is.
-			return func(st *evalState) any {
-				if !mustBool(l(st), x.Operator) {
-					return false
-				}
-				return r(st)
-			}
+			return andNode(l, r, x.Operator)
 		case "||", "or":
 			return func(st *evalState) any {
 				if mustBool(l(st), x.Operator) {
@@ -263,6 +261,169 @@ func fastCompileStr(n ast.Node, hs map[string]*helper) func(*evalState) string {
 			panic(err)
 		}
 		return s
+	}
+}
+
+// stateCallNode is callNode for helpers that use the evaluation state.
+func stateCallNode(fn func(st *evalState, args ...any) (any, error), args []fnode) fnode {
+	return func(st *evalState) any {
+		mark := len(st.args)
+		for _, a := range args {
+			st.args = append(st.args, a(st))
+		}
+		v, err := fn(st, st.args[mark:]...)
+		clear(st.args[mark:])
+		st.args = st.args[:mark]
+		if err != nil {
+			panic(err)
+		}
+		return v
+	}
+}
+
+// keyOnly reports whether n reads no variable but key (and so, helpers
+// and builtins being pure, its value is a function of key).
+func keyOnly(n ast.Node) bool {
+	ok := true
+	v := keyOnlyVisitor{ok: &ok}
+	ast.Walk(&n, v)
+	return ok
+}
+
+type keyOnlyVisitor struct{ ok *bool }
+
+func (v keyOnlyVisitor) Visit(n *ast.Node) {
+	switch x := (*n).(type) {
+	case *ast.IdentifierNode:
+		if x.Value != "key" {
+			*v.ok = false
+		}
+	case *ast.PointerNode, *ast.VariableDeclaratorNode:
+		*v.ok = false
+	}
+}
+
+// maxMemo bounds the keys a memo remembers.
+const maxMemo = 4096
+
+// keyMemo remembers the value of a key-only expression per map key
+// (copy-on-write, so readers take no lock; concurrent inserts may lose
+// one another, which only costs a re-evaluation).
+type keyMemo struct {
+	m atomic.Pointer[map[string]any]
+}
+
+// memoNode evaluates inner once per distinct string key. Failures (panics)
+// are not remembered; non-string keys (array elements) are not memoised.
+func memoNode(inner fnode) fnode {
+	memo := &keyMemo{}
+	return func(st *evalState) any {
+		k, ok := st.roots[rootKey].(string)
+		if !ok {
+			return inner(st)
+		}
+		cur := memo.m.Load()
+		if cur != nil {
+			if v, hit := (*cur)[k]; hit {
+				return v
+			}
+		}
+		v := inner(st)
+		if cur == nil || len(*cur) < maxMemo {
+			next := make(map[string]any, 1+lenMap(cur))
+			if cur != nil {
+				for ck, cv := range *cur {
+					next[ck] = cv
+				}
+			}
+			next[strings.Clone(k)] = v
+			memo.m.Store(&next)
+		}
+		return v
+	}
+}
+
+func lenMap(m *map[string]any) int {
+	if m == nil {
+		return 0
+	}
+	return len(*m)
+}
+
+// conjuncts flattens a chain of && into its operands, in order.
+func conjuncts(n ast.Node) []ast.Node {
+	if b, ok := n.(*ast.BinaryNode); ok && (b.Operator == "&&" || b.Operator == "and") {
+		return append(conjuncts(b.Left), conjuncts(b.Right)...)
+	}
+	return []ast.Node{n}
+}
+
+// fastCompileElem compiles an expression of an each block: as
+// fastCompile, but parts that depend only on key are memoised per key: the
+// whole expression, or runs of consecutive key-only operands of a top-level
+// && chain (kept in place, so short-circuiting and failures are exactly
+// those of the plain evaluation).
+func fastCompileElem(n ast.Node, hs map[string]*helper) fnode {
+	plain := fastCompile(n, hs)
+	if plain == nil {
+		return nil
+	}
+	switch n.(type) {
+	case *ast.IdentifierNode, *ast.StringNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.NilNode, *ast.ConstantNode:
+		return plain
+	}
+	if keyOnly(n) {
+		return memoNode(plain)
+	}
+	cs := conjuncts(n)
+	if len(cs) < 2 {
+		return plain
+	}
+	// Group consecutive key-only conjuncts.
+	type group struct {
+		nodes []ast.Node
+		key   bool
+	}
+	var groups []group
+	for _, c := range cs {
+		k := keyOnly(c)
+		if len(groups) > 0 && k && groups[len(groups)-1].key {
+			groups[len(groups)-1].nodes = append(groups[len(groups)-1].nodes, c)
+			continue
+		}
+		groups = append(groups, group{nodes: []ast.Node{c}, key: k})
+	}
+	parts := make([]fnode, len(groups))
+	memoised := false
+	for i, g := range groups {
+		f := fastCompile(g.nodes[0], hs)
+		for _, c := range g.nodes[1:] {
+			f = andNode(f, fastCompile(c, hs), "&&")
+		}
+		if g.key && len(g.nodes) > 0 {
+			f = memoNode(f)
+			memoised = true
+		}
+		parts[i] = f
+	}
+	if !memoised {
+		return plain
+	}
+	f := parts[0]
+	for _, p := range parts[1:] {
+		f = andNode(f, p, "&&")
+	}
+	return f
+}
+
+// andNode is the VM's &&: the left operand must be a bool, the right one
+// is the result as it is.
+func andNode(l, r fnode, op string) fnode {
+	return func(st *evalState) any {
+		if !mustBool(l(st), op) {
+			return false
+		}
+		return r(st)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +31,9 @@ type helper struct {
 	doc   string
 	// str, when set, is fn for one argument without boxing the text result.
 	str func(arg any) (string, error)
+	// stfn, when set, is fn for the fast path, using the evaluation state
+	// (same results).
+	stfn func(st *evalState, args ...any) (any, error)
 }
 
 // helpers returns the mapping helper functions by name.
@@ -86,6 +90,8 @@ func helpers() map[string]*helper {
 			h.str = strText
 		case "valueType":
 			h.str = strValueType
+		case "pairs":
+			h.stfn = statePairs
 		}
 	}
 	m := make(map[string]*helper, len(hs))
@@ -596,7 +602,22 @@ func fnKeysWithPrefix(args ...any) (any, error) {
 // fnPairs renders "key:text" tags. keys is a list of key names; a name
 // ending in * stands for every key with that prefix, ascending. Keys whose
 // value is absent or null are skipped. The tags share one allocation.
-func fnPairs(args ...any) (any, error) {
+func fnPairs(args ...any) (any, error) { return pairs(nil, args) }
+
+// statePairs is pairs reusing the sorted entries of the map an each block
+// iterated, when args[0] is that map.
+func statePairs(st *evalState, args ...any) (any, error) {
+	if len(args) == 2 && st.sortedSrc != nil {
+		if m, ok := args[0].(map[string]any); ok && reflect.ValueOf(m).UnsafePointer() == st.sortedSrc {
+			return pairs(st.members, args)
+		}
+	}
+	return pairs(nil, args)
+}
+
+// pairs implements fnPairs; sorted, when not nil, are the entries of
+// args[0] in key order.
+func pairs(sorted []entry, args []any) (any, error) {
 	if err := argc("pairs", args, 2, 2); err != nil {
 		return nil, err
 	}
@@ -635,6 +656,14 @@ func fnPairs(args ...any) (any, error) {
 		ends = append(ends, len(buf))
 	}
 	for _, k := range keys {
+		if prefix, ok := strings.CutSuffix(k, "*"); ok && sorted != nil {
+			for _, e := range sorted {
+				if e.value != nil && strings.HasPrefix(e.name, prefix) {
+					add(e.name, e.value)
+				}
+			}
+			continue
+		}
 		if prefix, ok := strings.CutSuffix(k, "*"); ok {
 			matched = matched[:0]
 			for mk, v := range m {

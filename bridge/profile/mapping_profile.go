@@ -2,11 +2,13 @@ package profile
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/expr-lang/expr/vm"
 
@@ -65,6 +67,8 @@ type evalState struct {
 	// inEach says an each block's element is current.
 	cur    *mexpr
 	inEach bool
+	// sortedSrc identifies the map whose sorted entries members holds.
+	sortedSrc unsafe.Pointer
 	args      []any
 	vm        vm.VM
 	members   []entry
@@ -94,6 +98,7 @@ func (st *evalState) reset() {
 	st.elemDirty = false
 	st.cur = nil
 	st.inEach = false
+	st.sortedSrc = nil
 }
 
 func (st *evalState) setElem(key, value any, index int) {
@@ -331,6 +336,7 @@ func (p *mappingProfile) each(st *evalState, o *objSpec, dst []schemas.Object, a
 	case map[string]any:
 		n = len(c)
 		st.members = sortedEntries(&o.layout, c, st.members[:0])
+		st.sortedSrc = reflect.ValueOf(c).UnsafePointer()
 	case []any:
 		n = len(c)
 	default:
