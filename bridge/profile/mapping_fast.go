@@ -131,6 +131,17 @@ func fastCompile(n ast.Node, hs map[string]*helper) fnode {
 		if h.stfn != nil {
 			return stateCallNode(h.stfn, args)
 		}
+		if ns, ok := x.Arguments[0].(*ast.StringNode); ok && h.name == "uuid5" && len(args) == 2 && ns.Value != "" {
+			// A constant namespace is resolved once.
+			raw, name := namespaceBytes(ns.Value), args[1]
+			return func(st *evalState) any {
+				v, err := uuid5Name(raw, name(st))
+				if err != nil {
+					panic(err)
+				}
+				return v
+			}
+		}
 		return callNode(h.fn, args)
 	case *ast.BuiltinNode:
 		i, ok := builtin.Index[x.Name]
@@ -256,7 +267,7 @@ func fastCompileStr(n ast.Node, hs map[string]*helper) func(*evalState) string {
 	}
 	fn := h.str
 	return func(st *evalState) string {
-		s, err := fn(arg(st))
+		s, err := fn(st, arg(st))
 		if err != nil {
 			panic(err)
 		}
@@ -313,11 +324,42 @@ type keyMemo struct {
 	m atomic.Pointer[map[string]any]
 }
 
-// memoNode evaluates inner once per distinct string key. Failures (panics)
-// are not remembered; non-string keys (array elements) are not memoised.
+// memoVal is one remembered result.
+type memoVal struct{ v any }
+
+// layoutMemo is a memo indexed by entry position in one key layout.
+type layoutMemo struct {
+	l    *keyLayout
+	vals []atomic.Pointer[memoVal]
+}
+
+// memoNode evaluates inner once per distinct string key. While a map's
+// entries come from a reused key layout (most records of a feed share
+// their keys), results are found by entry position, without hashing the
+// key; otherwise by key in a bounded map. Failures (panics) are not
+// remembered; non-string keys (array elements) are not memoised.
 func memoNode(inner fnode) fnode {
 	memo := &keyMemo{}
+	var byLayout atomic.Pointer[layoutMemo]
 	return func(st *evalState) any {
+		if l := st.curLayout; l != nil {
+			lm := byLayout.Load()
+			if lm == nil || lm.l != l {
+				if !st.layoutReused {
+					goto byKey
+				}
+				lm = &layoutMemo{l: l, vals: make([]atomic.Pointer[memoVal], len(l.names))}
+				byLayout.Store(lm)
+			}
+			slot := &lm.vals[st.elemIndex]
+			if mv := slot.Load(); mv != nil {
+				return mv.v
+			}
+			v := inner(st)
+			slot.Store(&memoVal{v})
+			return v
+		}
+	byKey:
 		k, ok := st.roots[rootKey].(string)
 		if !ok {
 			return inner(st)

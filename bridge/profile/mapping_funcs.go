@@ -30,7 +30,7 @@ type helper struct {
 	types []any
 	doc   string
 	// str, when set, is fn for one argument without boxing the text result.
-	str func(arg any) (string, error)
+	str func(st *evalState, arg any) (string, error)
 	// stfn, when set, is fn for the fast path, using the evaluation state
 	// (same results).
 	stfn func(st *evalState, args ...any) (any, error)
@@ -196,16 +196,33 @@ func readingText(v any) (string, string, error) {
 	return mobitoValue(v)
 }
 
-func strText(v any) (string, error) {
-	s, _, err := readingText(v)
+// cachedReading is readingText remembering the last scalar it rendered,
+// so text(value) and valueType(value) of one element render it once.
+func cachedReading(st *evalState, v any) (string, string, error) {
+	switch v.(type) {
+	case string, json.Number, bool, float64, int64:
+		if st.rtOK && st.rtArg == v {
+			return st.rtText, st.rtType, nil
+		}
+		text, typ, err := readingText(v)
+		if err == nil {
+			st.rtArg, st.rtText, st.rtType, st.rtOK = v, text, typ, true
+		}
+		return text, typ, err
+	}
+	return readingText(v)
+}
+
+func strText(st *evalState, v any) (string, error) {
+	s, _, err := cachedReading(st, v)
 	if err != nil {
 		return "", fmt.Errorf("text: %w", err)
 	}
 	return s, nil
 }
 
-func strValueType(v any) (string, error) {
-	_, t, err := readingText(v)
+func strValueType(st *evalState, v any) (string, error) {
+	_, t, err := cachedReading(st, v)
 	if err != nil {
 		return "", fmt.Errorf("valueType: %w", err)
 	}
@@ -487,18 +504,23 @@ func fnUUID5(args ...any) (any, error) {
 	if !ok || ns == "" {
 		return nil, fmt.Errorf("uuid5: namespace %s must be non-empty text", describe(args[0]))
 	}
-	name, ok := asString(args[1])
+	return uuid5Name(namespaceBytes(ns), args[1])
+}
+
+// uuid5Name is uuid5 with a resolved namespace.
+func uuid5Name(ns string, v any) (any, error) {
+	name, ok := asString(v)
 	if !ok {
-		if args[1] == nil {
+		if v == nil {
 			return nil, errors.New("uuid5: name is null")
 		}
-		if i, iok := asInt(args[1]); iok {
+		if i, iok := asInt(v); iok {
 			name = strconv.FormatInt(i, 10)
 		} else {
-			return nil, fmt.Errorf("uuid5: name %s must be non-empty text or an integer", describe(args[1]))
+			return nil, fmt.Errorf("uuid5: name %s must be non-empty text or an integer", describe(v))
 		}
 	}
-	return uuidV5(namespaceBytes(ns), name), nil
+	return uuidV5(ns, name), nil
 }
 
 func fnBlank(args ...any) (any, error) {

@@ -69,6 +69,16 @@ type evalState struct {
 	inEach bool
 	// sortedSrc identifies the map whose sorted entries members holds.
 	sortedSrc unsafe.Pointer
+	// curLayout is the key layout of the map being iterated (nil for
+	// arrays), layoutReused whether it came from the cache, elemIndex the
+	// current entry's position in it.
+	curLayout    *keyLayout
+	layoutReused bool
+	elemIndex    int
+	// The last reading rendered by text or valueType (cachedReading).
+	rtArg          any
+	rtText, rtType string
+	rtOK           bool
 	args      []any
 	vm        vm.VM
 	members   []entry
@@ -99,10 +109,13 @@ func (st *evalState) reset() {
 	st.cur = nil
 	st.inEach = false
 	st.sortedSrc = nil
+	st.curLayout, st.layoutReused, st.elemIndex = nil, false, 0
+	st.rtArg, st.rtText, st.rtType, st.rtOK = nil, "", "", false
 }
 
 func (st *evalState) setElem(key, value any, index int) {
 	st.roots[rootKey], st.roots[rootValue], st.roots[rootIndex] = key, value, index
+	st.elemIndex = index
 	st.elemDirty = true
 }
 
@@ -335,7 +348,7 @@ func (p *mappingProfile) each(st *evalState, o *objSpec, dst []schemas.Object, a
 		return dst, assets, nil
 	case map[string]any:
 		n = len(c)
-		st.members = sortedEntries(&o.layout, c, st.members[:0])
+		st.members, st.curLayout, st.layoutReused = sortedEntries(&o.layout, c, st.members[:0])
 		st.sortedSrc = reflect.ValueOf(c).UnsafePointer()
 	case []any:
 		n = len(c)
@@ -398,6 +411,7 @@ func (p *mappingProfile) each(st *evalState, o *objSpec, dst []schemas.Object, a
 		}
 	}
 	st.inEach = false
+	st.curLayout, st.layoutReused = nil, false
 	return dst, assets, nil
 }
 
@@ -523,7 +537,7 @@ type keyLayout struct {
 // the last map (one lookup per key, no sorting, no boxing); otherwise it
 // sorts and caches the new layout. The cache only ever holds a correct
 // sorted list, so the order never depends on it.
-func sortedEntries(layout *atomic.Pointer[keyLayout], m map[string]any, buf []entry) []entry {
+func sortedEntries(layout *atomic.Pointer[keyLayout], m map[string]any, buf []entry) ([]entry, *keyLayout, bool) {
 	if l := layout.Load(); l != nil && len(l.names) == len(m) {
 		out := buf
 		for i, k := range l.names {
@@ -535,7 +549,7 @@ func sortedEntries(layout *atomic.Pointer[keyLayout], m map[string]any, buf []en
 			out = append(out, entry{k, l.keys[i], v})
 		}
 		if out != nil {
-			return out
+			return out, l, true
 		}
 	}
 	out := buf[:0]
@@ -547,7 +561,7 @@ func sortedEntries(layout *atomic.Pointer[keyLayout], m map[string]any, buf []en
 		for i := range out {
 			out[i].key = out[i].name
 		}
-		return out
+		return out, nil, false
 	}
 	// Cache a copy whose names share one allocation and none of the input.
 	size := 0
@@ -569,5 +583,5 @@ func sortedEntries(layout *atomic.Pointer[keyLayout], m map[string]any, buf []en
 		out[i].key = l.keys[i]
 	}
 	layout.Store(l)
-	return out
+	return out, l, false
 }
