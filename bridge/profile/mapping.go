@@ -110,6 +110,9 @@ type objSpec struct {
 	when   *mexpr
 	each   *mexpr
 	fields []*fieldSpec
+	// hoistedFields and elemFields split fields for each blocks: those
+	// evaluated once per record and those evaluated per element.
+	hoistedFields, elemFields []*fieldSpec
 	// hoisted counts the fields that do not read key, value or index
 	// (evaluated once per record in an each block).
 	hoisted int
@@ -390,6 +393,11 @@ func (c *compiler) object(n *yaml.Node, path string, vars []string) {
 			o.hoisted++
 		}
 		o.fields = append(o.fields, f)
+		if f.slot >= 0 {
+			o.hoistedFields = append(o.hoistedFields, f)
+		} else {
+			o.elemFields = append(o.elemFields, f)
+		}
 	})
 	if fieldsNode.Kind != yaml.MappingNode {
 		return

@@ -679,8 +679,13 @@ func pairs(sorted []entry, args []any) (any, error) {
 	}
 	for _, k := range keys {
 		if prefix, ok := strings.CutSuffix(k, "*"); ok && sorted != nil {
-			for _, e := range sorted {
-				if e.value != nil && strings.HasPrefix(e.name, prefix) {
+			// The keys with a prefix are one run of the sorted entries.
+			i, _ := slices.BinarySearchFunc(sorted, prefix, func(e entry, p string) int { return strings.Compare(e.name, p) })
+			for _, e := range sorted[i:] {
+				if !strings.HasPrefix(e.name, prefix) {
+					break
+				}
+				if e.value != nil {
 					add(e.name, e.value)
 				}
 			}

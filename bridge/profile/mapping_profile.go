@@ -449,11 +449,14 @@ const (
 
 // fill evaluates and assigns the fields of o selected by which into obj.
 func (p *mappingProfile) fill(st *evalState, o *objSpec, obj schemas.Object, elem string, which int) (schemas.Object, error) {
-	for _, f := range o.fields {
-		switch {
-		case which == hoistedFields && f.slot < 0, which == elemFields && f.slot >= 0:
-			continue
-		}
+	fields := o.fields
+	switch which {
+	case hoistedFields:
+		fields = o.hoistedFields
+	case elemFields:
+		fields = o.elemFields
+	}
+	for _, f := range fields {
 		if f.str != nil && f.e.fastStr != nil {
 			s := f.e.runStr(st)
 			if s == "" && f.required {
