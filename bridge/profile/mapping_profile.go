@@ -468,6 +468,10 @@ func (p *mappingProfile) fill(st *evalState, o *objSpec, obj schemas.Object, ele
 			continue
 		}
 		v := f.e.run(st)
+		if text, ok := v.(string); ok && f.str != nil && text != "" {
+			*f.str(obj) = text // what assign does for non-empty text
+			continue
+		}
 		present, err := f.assign(obj, v)
 		if err != nil {
 			return nil, p.failure(f.e, elem, "", err)
