@@ -79,9 +79,9 @@ type evalState struct {
 	rtArg          any
 	rtText, rtType string
 	rtOK           bool
-	args      []any
-	vm        vm.VM
-	members   []entry
+	args           []any
+	vm             vm.VM
+	members        []entry
 }
 
 func newEvalState() *evalState {
