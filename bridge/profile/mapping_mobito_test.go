@@ -2,6 +2,7 @@ package profile_test
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 	"time"
 
@@ -148,4 +149,71 @@ func BenchmarkMobitoMappingVsProfile(b *testing.B) {
 	b.ReportMetric(float64(tb.Nanoseconds())/n, "builtin-ns/msg")
 	b.ReportMetric(float64(tm.Nanoseconds())/n, "mapping-ns/msg")
 	b.ReportMetric(float64(tm)/float64(tb), "ratio")
+}
+
+// TestMappingConcurrentUse runs one mapping profile from several
+// goroutines (as partition lanes do) and requires every record to map as
+// it does alone; run with -race it also checks the shared caches (key
+// layouts, memos, asset cache).
+func TestMappingConcurrentUse(t *testing.T) {
+	f := fleet.New(fleet.Config{Vehicles: 10, Seed: 3})
+	var mo []*profile.Input
+	for i := range 32 {
+		v := decodeJSON(t, f.NextMobitoJSON())
+		mo = append(mo, &profile.Input{Topic: "mobito", Offset: int64(i), Timestamp: f.Now(), Value: v})
+	}
+	serial := mappingProfile(t, "../../testdata/mappings/mobito.yaml")
+	want := make([][]string, len(mo))
+	for i, in := range mo {
+		objs, err := serial.Normalize(in, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Assets depend on the cache history; compare the other objects.
+		want[i] = encodeAll(nonAssets(objs))
+	}
+	shared := mappingProfile(t, "../../testdata/mappings/mobito.yaml")
+	errs := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			for round := range 20 {
+				for i := range mo {
+					in := mo[(i+g*7+round)%len(mo)]
+					objs, err := shared.Normalize(in, nil)
+					if err != nil {
+						errs <- err
+						return
+					}
+					got := encodeAll(nonAssets(objs))
+					w := want[(i+g*7+round)%len(mo)]
+					if len(got) != len(w) {
+						errs <- fmt.Errorf("goroutine %d: %d objects, want %d", g, len(got), len(w))
+						return
+					}
+					for j := range got {
+						if got[j] != w[j] {
+							errs <- fmt.Errorf("goroutine %d: object %d\n got %s\nwant %s", g, j, got[j], w[j])
+							return
+						}
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func nonAssets(objs []schemas.Object) []schemas.Object {
+	var out []schemas.Object
+	for _, o := range objs {
+		if o.ObjectType() != schemas.TypeAsset {
+			out = append(out, o)
+		}
+	}
+	return out
 }
