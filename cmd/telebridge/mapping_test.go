@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hamba/avro/v2"
 )
 
 func runMappingCLI(t *testing.T, args ...string) (string, error) {
@@ -95,5 +97,51 @@ objects:
 	_, err = runMappingCLI(t, "mapping", "test", "-m", mapping, good)
 	if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), "m.yaml:4:16: objects[0].fields.assetId: unknown name recrod") {
 		t.Fatalf("err %v", err)
+	}
+}
+
+func TestMappingTestAvro(t *testing.T) {
+	dir := t.TempDir()
+	schemaText := `{"type":"record","name":"Pos","fields":[{"name":"id","type":"string"},{"name":"lat","type":"double"},{"name":"lon","type":"double"},{"name":"ts","type":"long"}]}`
+	schemaFile := filepath.Join(dir, "pos.avsc")
+	if err := os.WriteFile(schemaFile, []byte(schemaText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	body, err := avro.Marshal(avro.MustParse(schemaText), map[string]any{"id": "u1", "lat": 55.5, "lon": 12.25, "ts": int64(1710945000000)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := filepath.Join(dir, "pos.bin")
+	framed := filepath.Join(dir, "pos.wire")
+	if err := os.WriteFile(raw, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(framed, append([]byte{0, 0, 0, 0, 7}, body...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mapping := filepath.Join(dir, "m.yaml")
+	if err := os.WriteFile(mapping, []byte(`format: avro
+objects:
+  - type: location
+    fields:
+      assetId: record.id
+      ownerId: '"o"'
+      whenCreated: time(record.ts, "ms")
+      latitude: record.lat
+      longitude: record.lon
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{raw}, {"--confluent", framed}} {
+		out, err := runMappingCLI(t, append([]string{"mapping", "test", "-m", mapping, "--schema", schemaFile}, args...)...)
+		if err != nil || !strings.Contains(out, `"latitude": 55.5`) || !strings.Contains(out, `"whenCreated": "2024-03-20T14:30:00Z"`) {
+			t.Fatalf("%v: err %v\n%s", args, err, out)
+		}
+	}
+	if _, err := runMappingCLI(t, "mapping", "test", "-m", mapping, raw); err == nil || !strings.Contains(err.Error(), "--format avro needs --schema") {
+		t.Fatalf("err %v", err)
+	}
+	if _, err := runMappingCLI(t, "mapping", "test", "-m", mapping, "--schema", schemaFile, "--confluent", raw); err == nil {
+		t.Fatal("a file without the wire header was accepted with --confluent")
 	}
 }
