@@ -155,7 +155,21 @@ func (b *Bridge) sourceSpec(sc *config.Source, routes map[string]*route) (source
 	if !ok {
 		return sourceSpec{}, fmt.Errorf("sources %s: cluster %q is not defined", sc.Name, sc.Cluster)
 	}
-	prof, err := profile.New(sc.Profile, profile.Options{OwnerID: sc.OwnerID})
+	opts := profile.Options{OwnerID: sc.OwnerID}
+	readerSchema := profile.TrackunitReaderSchema()
+	if sc.Profile == config.ProfileMapping {
+		m := sc.CompiledMapping()
+		if m == nil {
+			var err error
+			if m, err = profile.LoadMapping(sc.Mapping); err != nil {
+				return sourceSpec{}, fmt.Errorf("sources %s: %w", sc.Name, err)
+			}
+		}
+		opts.Mapping = m
+		// Without a pinned reader schema a mapping reads writer schemas.
+		readerSchema = m.ReaderSchema()
+	}
+	prof, err := profile.New(sc.Profile, opts)
 	if err != nil {
 		return sourceSpec{}, fmt.Errorf("sources %s: %w", sc.Name, err)
 	}
@@ -168,8 +182,8 @@ func (b *Bridge) sourceSpec(sc *config.Source, routes map[string]*route) (source
 			return sourceSpec{}, fmt.Errorf("sources %s: registry %q is not defined", sc.Name, sc.Registry)
 		}
 		var reader avro.Schema
-		if sc.Decode != config.DecodeWriter {
-			reader, err = codec.ParseSchema(profile.TrackunitReaderSchema())
+		if sc.Decode != config.DecodeWriter && readerSchema != "" {
+			reader, err = codec.ParseSchema(readerSchema)
 			if err != nil {
 				return sourceSpec{}, fmt.Errorf("sources %s: reader schema: %w", sc.Name, err)
 			}
@@ -180,11 +194,13 @@ func (b *Bridge) sourceSpec(sc *config.Source, routes map[string]*route) (source
 		}
 		b.decoders[sc.Registry] = append(b.decoders[sc.Registry], dec)
 		decode = dec.Decode
-		guard, err := newSchemaGuard(reg, profile.TrackunitReaderSchema(), prof.Name(), b.log.With(zap.String("source", sc.Name)), &counters.incompatibleSchemas)
-		if err != nil {
-			return sourceSpec{}, fmt.Errorf("sources %s: %w", sc.Name, err)
+		if readerSchema != "" {
+			guard, err := newSchemaGuard(reg, readerSchema, prof.Name(), b.log.With(zap.String("source", sc.Name)), &counters.incompatibleSchemas)
+			if err != nil {
+				return sourceSpec{}, fmt.Errorf("sources %s: %w", sc.Name, err)
+			}
+			decode = guardedDecode(guard, decode)
 		}
-		decode = guardedDecode(guard, decode)
 	default:
 		decode = func(_ context.Context, value []byte) (any, int, error) {
 			v, err := codec.DecodeJSON(value)

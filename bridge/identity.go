@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"strconv"
+
+	"github.com/telebridge/telebridge/schemas"
 )
 
 // eventNamespace is the UUIDv5 namespace of telebridge event ids:
@@ -61,4 +63,36 @@ func formatUUID(u [16]byte) string {
 	out[23] = '-'
 	hex.Encode(out[24:], u[10:])
 	return string(out[:])
+}
+
+// ObjectIdentity is the pipeline identity of one object derived from a
+// source record: its eventId and, for record types, the int64 record id the
+// pipeline assigns when the source supplies none.
+type ObjectIdentity struct {
+	EventID  string
+	RecordID int64
+}
+
+// AssignIdentities gives the objects derived from topic/partition@offset
+// the identities the pipeline gives them: non-asset objects are indexed 0,
+// 1, ... and assets -1, -2, ... in order; a record type whose id is 0 gets
+// the derived record id (SetRecordID). It returns one identity per object.
+func AssignIdentities(topic string, partition int32, offset int64, objs []schemas.Object) []ObjectIdentity {
+	out := make([]ObjectIdentity, len(objs))
+	nAsset, nOther := 0, 0
+	for i, o := range objs {
+		idx := nOther
+		if o.ObjectType() == schemas.TypeAsset {
+			nAsset++
+			idx = -nAsset
+		} else {
+			nOther++
+		}
+		id := newIdentity(topic, partition, offset, idx)
+		if rid, has := o.RecordID(); has && rid == 0 {
+			o.SetRecordID(id.RecordID)
+		}
+		out[i] = ObjectIdentity{EventID: id.EventID, RecordID: id.RecordID}
+	}
+	return out
 }

@@ -170,6 +170,12 @@ func (l *lane) process(m *kafka.Message) {
 	}
 
 	in := profile.Input{Topic: l.key.topic, Partition: l.key.partition, Offset: off, Timestamp: m.Timestamp, Key: m.Key, Value: v}
+	if hu, ok := s.spec.Profile.(profile.HeaderUser); ok && len(m.Headers) > 0 && hu.UsesHeaders() {
+		in.Headers = make([]profile.Header, len(m.Headers))
+		for i, h := range m.Headers {
+			in.Headers[i] = profile.Header{Key: h.Key, Value: h.Value}
+		}
+	}
 	objs, err := s.spec.Profile.Normalize(&in, l.objs[:0])
 	l.objs = objs[:0]
 	l.ids = l.ids[:0]

@@ -23,6 +23,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/telebridge/telebridge/bridge/profile"
 	"io"
 	"os"
 	"path/filepath"
@@ -54,6 +55,9 @@ const (
 const (
 	ProfileTrackunitInsights = "trackunit-insights"
 	ProfileMobito            = "mobito"
+	// ProfileMapping runs the declarative mapping file in
+	// sources[].mapping; its format (json or avro) comes from the file.
+	ProfileMapping = "mapping"
 )
 
 // Where a source starts reading (sources[].start).
@@ -123,7 +127,7 @@ const (
 )
 
 // Profiles returns the source profiles this build understands.
-func Profiles() []string { return []string{ProfileTrackunitInsights, ProfileMobito} }
+func Profiles() []string { return []string{ProfileTrackunitInsights, ProfileMobito, ProfileMapping} }
 
 // ObjectTypes returns the object-sync type names in their canonical order.
 func ObjectTypes() []string {
@@ -228,6 +232,7 @@ type Source struct {
 	Registry    string // key of Config.Registries; Avro profiles only
 	Decode      string // one of the Decode* constants; "" for JSON profiles
 	OwnerID     string // owner of all objects; "" means the source topic's name
+	Mapping     string // mapping file of profile mapping, relative paths resolved against the config file
 	Sinks       []string
 	MaxInFlight int // records per partition before the partition is paused
 	Line        int
@@ -235,7 +240,14 @@ type Source struct {
 	// OnIncompatibleSchema is one of the OnIncompatible* constants; "" for
 	// JSON profiles.
 	OnIncompatibleSchema string
+
+	// compiled is the mapping compiled by validation (profile mapping).
+	compiled *profile.Mapping
 }
+
+// CompiledMapping returns the mapping of a profile mapping source as
+// compiled when the configuration was validated, or nil.
+func (s *Source) CompiledMapping() *profile.Mapping { return s.compiled }
 
 // Sink pushes normalised objects somewhere. Type selects which fields apply:
 // SinkKafka uses Cluster, Key, Acks and Compression; SinkMQTT uses MQTT.

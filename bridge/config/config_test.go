@@ -170,7 +170,7 @@ func TestInvalidExamples(t *testing.T) {
 		want []string // every error, in order
 	}{
 		{"invalid-unknown-key.yaml", []string{
-			`invalid-unknown-key.yaml:10: sources[0].grup_id: unknown key; did you mean "group_id"? (allowed: name, cluster, topics, group_id, start, profile, registry, decode, owner_id, sinks, max_in_flight, on_incompatible_schema)`,
+			`invalid-unknown-key.yaml:10: sources[0].grup_id: unknown key; did you mean "group_id"? (allowed: name, cluster, topics, group_id, start, profile, mapping, registry, decode, owner_id, sinks, max_in_flight, on_incompatible_schema)`,
 			`invalid-unknown-key.yaml:16: sinks[0].retry.max_attemps: unknown key; did you mean "max_attempts"? (allowed: max_attempts, initial_backoff, max_backoff)`,
 			`invalid-unknown-key.yaml:18: shutdown_timout: unknown key; did you mean "shutdown_timeout"? (allowed: log, clusters, registries, sources, sinks, dead_letter, shutdown_timeout, commit_interval, instance_id, kafka_ws, http, history)`,
 		}},
@@ -180,7 +180,7 @@ func TestInvalidExamples(t *testing.T) {
 		{"invalid-bad-enum.yaml", []string{
 			`invalid-bad-enum.yaml:2: log.level: invalid value "verbose" (allowed: debug, info, warn, error)`,
 			`invalid-bad-enum.yaml:6: clusters.main.security_protocol: invalid value "SASL_TLS"; did you mean "SASL_SSL"? (allowed: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL)`,
-			`invalid-bad-enum.yaml:11: sources[0].profile: invalid value "mobitto"; did you mean "mobito"? (allowed: trackunit-insights, mobito)`,
+			`invalid-bad-enum.yaml:11: sources[0].profile: invalid value "mobitto"; did you mean "mobito"? (allowed: trackunit-insights, mobito, mapping)`,
 			`invalid-bad-enum.yaml:12: sources[0].start: invalid value "earlist"; did you mean "earliest"? (allowed: committed, earliest, latest)`,
 			`invalid-bad-enum.yaml:15: sinks[0].type: unsupported sink type "amqp"; allowed: kafka, mqtt`,
 			`invalid-bad-enum.yaml:22: sinks[1].acks: invalid value "two" (allowed: all, 1, 0)`,

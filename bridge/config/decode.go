@@ -27,7 +27,7 @@ func registryKeys() []string {
 	return []string{"url", "username", "password", "timeout", "ca_file", "insecure_skip_verify"}
 }
 func sourceKeys() []string {
-	return []string{"name", "cluster", "topics", "group_id", "start", "profile", "registry", "decode", "owner_id", "sinks", "max_in_flight", "on_incompatible_schema"}
+	return []string{"name", "cluster", "topics", "group_id", "start", "profile", "mapping", "registry", "decode", "owner_id", "sinks", "max_in_flight", "on_incompatible_schema"}
 }
 func sinkKeys() []string {
 	return append([]string{"name", "type", "cluster", "topic", "key", "acks", "types", "event_id", "retry", "delivery_timeout", "compression", "max_in_flight"}, mqttSinkKeys()...)
@@ -680,6 +680,8 @@ func (d *decoder) source(path string, n *yaml.Node) *Source {
 			d.str(v, p, &s.Decode, strings.ToLower)
 		case "owner_id":
 			d.str(v, p, &s.OwnerID, nil)
+		case "mapping":
+			d.filePath(v, p, &s.Mapping)
 		case "sinks":
 			d.strList(v, p, "e.g. [gt-kafka]", &s.Sinks)
 		case "max_in_flight":
@@ -809,7 +811,9 @@ func (c *Config) applyDefaults() {
 			m.copyEnv(p+".name", p+".group_id")
 		}
 		str(&s.Start, StartCommitted)
-		if ProfileIsAvro(s.Profile) {
+		if s.Profile == ProfileMapping {
+			// The format comes from the mapping file, compiled by validate.
+		} else if ProfileIsAvro(s.Profile) {
 			str(&s.Decode, DecodePinned)
 			str(&s.OnIncompatibleSchema, OnIncompatibleDeadLetter)
 		}

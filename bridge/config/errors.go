@@ -14,6 +14,9 @@ import (
 type FieldError struct {
 	File string
 	Line int
+	// Col is the 1-based column, or 0 when unknown (set for problems
+	// inside a mapping file).
+	Col  int
 	Path string
 	Msg  string
 }
@@ -22,6 +25,8 @@ type FieldError struct {
 func (e *FieldError) Error() string {
 	var b strings.Builder
 	switch {
+	case e.File != "" && e.Line > 0 && e.Col > 0:
+		b.WriteString(e.File + ":" + strconv.Itoa(e.Line) + ":" + strconv.Itoa(e.Col) + ": ")
 	case e.File != "" && e.Line > 0:
 		b.WriteString(e.File + ":" + strconv.Itoa(e.Line) + ": ")
 	case e.File != "":

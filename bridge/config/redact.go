@@ -324,6 +324,7 @@ func (r *redactor) source(p string, s *Source) *yaml.Node {
 		"group_id", r.str(p+".group_id", s.GroupID),
 		"start", r.str(p+".start", s.Start),
 		"profile", r.str(p+".profile", s.Profile),
+		"mapping", r.opt(p+".mapping", s.Mapping),
 		"registry", r.opt(p+".registry", s.Registry),
 		"decode", r.opt(p+".decode", s.Decode),
 		"on_incompatible_schema", r.opt(p+".on_incompatible_schema", s.OnIncompatibleSchema),

@@ -32,13 +32,19 @@ func (c *Config) SourceSinks(src *Source) []*Sink {
 	return out
 }
 
-// ProfileTypes returns the object types the profile called profileName
-// can produce (profile.TypesOf), as sinks[].types names; nil for an
+// ProducedTypes returns the object types the source can produce, as
+// sinks[].types names: its mapping's types for profile mapping (nil until
+// the mapping compiled), else its profile's (profile.TypesOf); nil for an
 // unknown profile.
-func ProfileTypes(profileName string) []string {
-	ts, err := profile.TypesOf(profileName)
-	if err != nil {
-		return nil
+func (s *Source) ProducedTypes() []string {
+	var ts []schemas.Type
+	if s.compiled != nil {
+		ts = s.compiled.Types()
+	} else {
+		var err error
+		if ts, err = profile.TypesOf(s.Profile); err != nil {
+			return nil
+		}
 	}
 	out := make([]string, len(ts))
 	for i, t := range ts {
@@ -57,7 +63,7 @@ func (c *Config) RoutedTypes(s *Sink) (types []string, fed bool) {
 			continue
 		}
 		fed = true
-		for _, t := range ProfileTypes(src.Profile) {
+		for _, t := range src.ProducedTypes() {
 			produced[t] = true
 		}
 	}
@@ -75,7 +81,7 @@ func (c *Config) RoutedTypes(s *Sink) (types []string, fed bool) {
 func (c *Config) Unrouted(src *Source) []string {
 	sinks := c.SourceSinks(src)
 	var out []string
-	for _, t := range ProfileTypes(src.Profile) {
+	for _, t := range src.ProducedTypes() {
 		if !slices.ContainsFunc(sinks, func(s *Sink) bool { return s.Accepts(t) }) {
 			out = append(out, t)
 		}

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/telebridge/telebridge/bridge/profile"
 	"io/fs"
 	"maps"
 	"net"
@@ -504,8 +505,13 @@ func (v *validator) sources() {
 			}
 		}
 		v.enum(p+".start", s.Start, []string{StartCommitted, StartEarliest, StartLatest})
+		if s.Profile != ProfileMapping && s.Mapping != "" {
+			v.add(p+".mapping", "only allowed with profile mapping")
+		}
 		if v.enum(p+".profile", s.Profile, Profiles()) {
-			if ProfileIsAvro(s.Profile) {
+			if s.Profile == ProfileMapping {
+				v.mapping(p, s, regs)
+			} else if ProfileIsAvro(s.Profile) {
 				v.ref(p+".registry", s.Registry, "registry", regs, regs)
 				v.enum(p+".decode", s.Decode, []string{DecodePinned, DecodeWriter})
 				v.enum(p+".on_incompatible_schema", s.OnIncompatibleSchema, []string{OnIncompatibleDeadLetter, OnIncompatibleStop})
@@ -701,4 +707,57 @@ func (v *validator) sinkDelivery(p string, s *Sink) {
 		v.add(p+".retry.max_backoff", "must not be below initial_backoff (%s)", r.InitialBackoff)
 	}
 	v.positive(p+".delivery_timeout", int64(s.DeliveryTimeout), "a duration above 0, e.g. 30s")
+}
+
+// mapping compiles the mapping file of a profile mapping source, reporting
+// its problems at FILE:LINE:COL of the mapping file, and checks the keys
+// that depend on the mapping's format.
+func (v *validator) mapping(p string, s *Source, regs []string) {
+	s.compiled = nil
+	mp := p + ".mapping"
+	if s.Mapping == "" {
+		v.add(mp, "required with profile mapping: the mapping file (YAML), e.g. mappings/feed.yaml")
+		return
+	}
+	m, err := profile.LoadMapping(s.Mapping)
+	if err != nil {
+		var ces profile.CompileErrors
+		if errors.As(err, &ces) {
+			for _, ce := range ces {
+				msg := ce.Msg
+				if ce.Path != "" {
+					msg = ce.Path + ": " + msg
+				}
+				v.errs = append(v.errs, &FieldError{File: ce.File, Line: ce.Line, Col: ce.Col, Path: mp, Msg: msg})
+			}
+			return
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		v.add(mp, "cannot read %s: %v", v.show(mp, s.Mapping), err)
+		return
+	}
+	if s.Decode != "" {
+		v.add(p+".decode", "not allowed with profile mapping: the mapping's schema: key pins the reader schema, without it records decode with their writer schema")
+	}
+	if m.Format() == profile.FormatAvro {
+		v.ref(p+".registry", s.Registry, "registry", regs, regs)
+		if s.OnIncompatibleSchema != "" {
+			if m.ReaderSchema() == "" {
+				v.add(p+".on_incompatible_schema", "only allowed when the mapping pins a reader schema (schema: in %s)", s.Mapping)
+			} else {
+				v.enum(p+".on_incompatible_schema", s.OnIncompatibleSchema, []string{OnIncompatibleDeadLetter, OnIncompatibleStop})
+			}
+		}
+	} else {
+		if s.Registry != "" {
+			v.add(p+".registry", "not allowed: mapping %s decodes JSON (format: json): remove it", s.Mapping)
+		}
+		if s.OnIncompatibleSchema != "" {
+			v.add(p+".on_incompatible_schema", "not allowed: mapping %s decodes JSON: remove it", s.Mapping)
+		}
+	}
+	s.compiled = m
 }

@@ -99,7 +99,7 @@ func TestValidateMutations(t *testing.T) {
 		{"group id empty", func(c *Config) { c.Sources[0].GroupID = "" }, "sources[0].group_id", "must not be empty"},
 		{"group id shared", func(c *Config) { c.Sources[1].GroupID = c.Sources[0].GroupID }, "sources[1].group_id", "also used by sources[0]"},
 		{"start", func(c *Config) { c.Sources[0].Start = "beginning" }, "sources[0].start", "(allowed: committed, earliest, latest)"},
-		{"profile missing", func(c *Config) { c.Sources[0].Profile = "" }, "sources[0].profile", "required (allowed: trackunit-insights, mobito)"},
+		{"profile missing", func(c *Config) { c.Sources[0].Profile = "" }, "sources[0].profile", "required (allowed: trackunit-insights, mobito, mapping)"},
 		{"profile unknown", func(c *Config) { c.Sources[0].Profile = "trackunit" }, "sources[0].profile", "invalid value"},
 		{"registry required", func(c *Config) { c.Sources[0].Registry = "" }, "sources[0].registry", "required: the name of a registry (defined: sr)"},
 		{"registry unknown", func(c *Config) { c.Sources[0].Registry = "rs" }, "sources[0].registry", `unknown registry "rs"`},

@@ -46,6 +46,9 @@ type Input struct {
 	Key       []byte
 	// Value is the decoded value: map[string]any for both feeds.
 	Value any
+	// Headers are the Kafka record headers; the pipeline fills them only
+	// for a mapping that reads kafka.headers (Mapping.UsesHeaders).
+	Headers []Header
 }
 
 // Format is the wire format a profile expects from the codec.
@@ -98,6 +101,9 @@ type Options struct {
 	// are forgotten and re-emitted when seen again). Zero or negative means
 	// DefaultMaxAssets.
 	MaxAssets int
+	// Mapping is the compiled mapping of profile "mapping" (LoadMapping);
+	// required for that profile, ignored by the others.
+	Mapping *Mapping
 }
 
 // DefaultMaxAssets is the asset-change cache bound used when
@@ -154,6 +160,11 @@ func New(name string, opts Options) (Profile, error) {
 		return &trackunit{owner: opts.OwnerID, assets: newAssetCache(maxAssets)}, nil
 	case NameMobito:
 		return &mobito{assets: newAssetCache(maxAssets)}, nil
+	case NameMapping:
+		if opts.Mapping == nil {
+			return nil, fmt.Errorf("profile: profile %q needs a mapping file (Options.Mapping from LoadMapping)", name)
+		}
+		return NewMapping(opts.Mapping, opts), nil
 	}
 	return nil, fmt.Errorf("profile: unknown profile %q (allowed: %s)", name, strings.Join(Names(), ", "))
 }

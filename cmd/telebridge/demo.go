@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,10 +35,17 @@ import (
 const (
 	demoTrackunitTopic = "trackunit.machine-insights"
 	demoMobitoTopic    = "mobito.vehicles"
+	demoReeferTopic    = "reefer.units" // mapped feed (profile: mapping)
 	demoOutputTemplate = "globe-tracker.events.{type}"
 	demoDeadLetter     = "telebridge.dead-letter"
 	demoHTTP           = "127.0.0.1:8080"
 )
+
+// demoReeferMapping is the mapping of the demo's reefer feed, written next
+// to the demo config.
+//
+//go:embed demo-reefer.yaml
+var demoReeferMapping string
 
 type demoFlags struct {
 	duration    time.Duration
@@ -148,7 +156,7 @@ commit_interval: 1s
 // startDemoKafka starts the demo's embedded broker: kfake with SASL PLAIN
 // and SCRAM (testkit), the input topics created.
 func startDemoKafka() (*testkit.Kafka, error) {
-	return testkit.StartKafka([]string{demoTrackunitTopic, demoMobitoTopic})
+	return testkit.StartKafka([]string{demoTrackunitTopic, demoMobitoTopic, demoReeferTopic})
 }
 
 func runDemo(ctx context.Context, out io.Writer, f *demoFlags, log *zap.Logger) error {
@@ -183,6 +191,18 @@ func runDemo(ctx context.Context, out io.Writer, f *demoFlags, log *zap.Logger) 
 		listen = "127.0.0.1:0"
 	}
 	histPath := strings.TrimSuffix(path, filepath.Ext(path)) + "-history.db"
+	mappingPath := strings.TrimSuffix(path, filepath.Ext(path)) + "-reefer-mapping.yaml"
+	if err := os.WriteFile(mappingPath, []byte(demoReeferMapping), 0o600); err != nil {
+		return fmt.Errorf("write demo mapping: %w", err)
+	}
+	text = strings.Replace(text, "sinks:\n", fmt.Sprintf(`  - name: reefer          # any other feed: a declarative mapping
+    cluster: mobito
+    topics: [%s]
+    profile: mapping
+    mapping: %q
+    start: earliest
+sinks:
+`, demoReeferTopic, mappingPath), 1)
 	text += fmt.Sprintf("http: {listen: %q}\nhistory: {path: %q}\n", listen, histPath)
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		return fmt.Errorf("write demo config: %w", err)
@@ -204,7 +224,7 @@ func runDemo(ctx context.Context, out io.Writer, f *demoFlags, log *zap.Logger) 
 	fmt.Fprintf(out, `telebridge demo
   Kafka bootstrap     %s   (SASL_PLAINTEXT, mechanism PLAIN, user %q, password %q)
   Schema Registry     %s   (basic auth %q / %q; Trackunit schema id %d)
-  input topics        %s (Avro), %s (JSON)
+  input topics        %s (Avro), %s (JSON), %s (JSON, mapped by %s)
   output topics       %s
   dead-letter topic   %s
   config              %s
@@ -214,7 +234,7 @@ Attach kcat from another terminal, e.g.:
   kcat -b %s -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN \
        -X sasl.username=%s -X sasl.password=%s -C -t globe-tracker.events.location -o beginning
 `, kafkaSvc.Addr, testkit.KafkaUser, testkit.KafkaPassword, reg.URL(), testkit.RegistryUser, testkit.RegistryPasswd, schemaID,
-		demoTrackunitTopic, demoMobitoTopic, demoOutputTemplate, demoDeadLetter, path,
+		demoTrackunitTopic, demoMobitoTopic, demoReeferTopic, mappingPath, demoOutputTemplate, demoDeadLetter, path,
 		svc.URL, svc.URL, svc.URL, histPath, histPath,
 		kafkaSvc.Addr, testkit.KafkaUser, testkit.KafkaPassword)
 	var wg sync.WaitGroup
@@ -276,6 +296,7 @@ Attach kcat from another terminal, e.g.:
 type producedCounts struct {
 	mu                        sync.Mutex
 	trackunit, mobito, poison int
+	reefer                    int
 }
 
 // simulateWith produces the simulated feeds (and their poison) to the
@@ -288,6 +309,7 @@ func simulateWith(ctx context.Context, newClient func(...kgo.Opt) (*kgo.Client, 
 	}
 	defer cl.Close()
 	fl := fleet.New(fleet.Config{Machines: f.machines, Vehicles: f.vehicles, Seed: f.seed, Start: time.Now().Add(-time.Minute)})
+	reefers := fleet.NewReefers(max(f.vehicles, 1), f.seed)
 	produce := func(topic string, value []byte) error {
 		return cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: value}).FirstErr()
 	}
@@ -332,7 +354,8 @@ func simulateWith(ctx context.Context, newClient func(...kgo.Opt) (*kgo.Client, 
 				return err
 			}
 			recs = append(recs, &kgo.Record{Topic: demoTrackunitTopic, Value: v},
-				&kgo.Record{Topic: demoMobitoTopic, Value: fl.NextMobitoJSON()})
+				&kgo.Record{Topic: demoMobitoTopic, Value: fl.NextMobitoJSON()},
+				&kgo.Record{Topic: demoReeferTopic, Value: reefers.Next(fl.Now()), Timestamp: fl.Now()})
 			if f.poisonEvery > 0 && n%f.poisonEvery == 0 {
 				recs = append(recs,
 					&kgo.Record{Topic: demoTrackunitTopic, Value: fleet.PoisonTrackunit(poisonTU[(n/f.poisonEvery)%len(poisonTU)], schemaID)},
@@ -349,6 +372,7 @@ func simulateWith(ctx context.Context, newClient func(...kgo.Opt) (*kgo.Client, 
 		pc.mu.Lock()
 		pc.trackunit += batch
 		pc.mobito += batch
+		pc.reefer += batch
 		pc.poison += poison
 		pc.mu.Unlock()
 	}
@@ -401,7 +425,7 @@ func summary(out io.Writer, b *bridge.Bridge, pc *producedCounts, took time.Dura
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	fmt.Fprintf(out, "\nSummary after %s\n", took.Round(time.Second))
-	fmt.Fprintf(out, "  simulated   %d Trackunit messages, %d MOBITO messages, %d poison messages\n", pc.trackunit, pc.mobito, pc.poison)
+	fmt.Fprintf(out, "  simulated   %d Trackunit messages, %d MOBITO messages, %d reefer messages, %d poison messages\n", pc.trackunit, pc.mobito, pc.reefer, pc.poison)
 	names := make([]string, 0, len(st.Sources))
 	for n := range st.Sources {
 		names = append(names, n)
@@ -438,7 +462,7 @@ func (s *sampler) run(ctx context.Context, k *testkit.Kafka) {
 		return
 	}
 	defer cl.Close()
-	for ctx.Err() == nil && len(s.seen) < 4 {
+	for ctx.Err() == nil && len(s.seen) < len(topics) {
 		fs := cl.PollFetches(ctx)
 		fs.EachRecord(func(r *kgo.Record) {
 			if s.seen[r.Topic] {

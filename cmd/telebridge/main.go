@@ -63,6 +63,7 @@ before 'telebridge run -c FILE'.`,
 	root.AddCommand(newRunCmd(g), newValidateCmd(), newDemoCmd(g), newSimulateCmd(), newBenchCmd(g), newVersionCmd())
 	root.AddCommand(newCompatCmd())
 	root.AddCommand(newHistoryCmd())
+	root.AddCommand(newMappingCmd())
 	return root
 }
 

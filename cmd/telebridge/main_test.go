@@ -408,6 +408,15 @@ func TestDemoRunsAndShowsEverything(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, s)
 		}
 	}
+	// The mapped reefer feed makes the output cover every object type.
+	for _, typ := range []string{"asset", "location", "sensordata", "reeferdata", "gensetdata", "gtoemdata"} {
+		if !regexp.MustCompile(`delivered +[0-9]+ objects \(.*\b` + typ + ` [1-9]`).MatchString(s) {
+			t.Errorf("the demo delivered no %s:\n%s", typ, s)
+		}
+	}
+	if !regexp.MustCompile(`source reefer +consumed [1-9][0-9]*, objects [1-9][0-9]*, poison 0`).MatchString(s) {
+		t.Errorf("the mapped reefer source did not map cleanly:\n%s", s)
+	}
 	if !regexp.MustCompile(`mqtt +[1-9][0-9]* objects delivered`).MatchString(s) {
 		t.Errorf("the demo delivered nothing to its MQTT broker:\n%s", s)
 	}

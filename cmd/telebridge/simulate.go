@@ -133,7 +133,7 @@ func runSimulate(ctx context.Context, out io.Writer, f *simulateFlags) error {
 	if err != nil {
 		return err
 	}
-	err = createTopics(ctx, cl, f.partitions, demoTrackunitTopic, demoMobitoTopic)
+	err = createTopics(ctx, cl, f.partitions, demoTrackunitTopic, demoMobitoTopic, demoReeferTopic)
 	cl.Close()
 	if err != nil {
 		return err
