@@ -76,6 +76,8 @@ func helpers() map[string]*helper {
 			"keysWithPrefix(m, p): the keys of map m that start with p, ascending"},
 		{"pairs", fnPairs, []any{new(func(any, any) []string)},
 			`pairs(m, keys): "key:text" for each key of the list whose value in m is not nil; "prefix*" stands for every key with that prefix, ascending`},
+		{"codeList", fnCodeList, []any{new(func(any, string) []any), new(func(any, string, bool) []any)},
+			`codeList(v, source[, describe]): one fault-code map {CodeSource, CodeIdentifier[, CodeDescription]} per entry of v, a list inside a string ("[a, b]", brackets optional) or an array; with describe, "955 Tire pressure" is code 955 with description "Tire pressure"; nil gives none`},
 		{"json", fnJSON, []any{new(func(any) string)}, "json(v): compact JSON text of v"},
 		{"plain", fnPlain, []any{new(func(any) any)},
 			"plain(v): a JSON-ready copy of v (bytes as hex, times as RFC 3339)"},
@@ -734,4 +736,30 @@ func fnPlain(args ...any) (any, error) {
 		return nil, err
 	}
 	return plain(args[0], 0), nil
+}
+
+func fnCodeList(args ...any) (any, error) {
+	if err := argc("codeList", args, 2, 3); err != nil {
+		return nil, err
+	}
+	source, ok := args[1].(string)
+	if !ok || source == "" {
+		return nil, fmt.Errorf("codeList: source %s must be non-empty text", describe(args[1]))
+	}
+	describeCodes := false
+	if len(args) == 3 {
+		if describeCodes, ok = args[2].(bool); !ok {
+			return nil, fmt.Errorf("codeList: describe %s must be true or false", describe(args[2]))
+		}
+	}
+	codes := appendCodeEntries(nil, source, args[0], describeCodes)
+	out := make([]any, len(codes))
+	for i, c := range codes {
+		m := map[string]any{"CodeSource": c.source, "CodeIdentifier": c.id}
+		if c.desc != "" {
+			m["CodeDescription"] = c.desc
+		}
+		out[i] = m
+	}
+	return out, nil
 }

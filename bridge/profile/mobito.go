@@ -296,6 +296,14 @@ type mobitoCode struct{ source, id, desc string }
 // "[a, b]" (brackets optional) or a JSON array. A check-control entry
 // "955 Tire pressure notification" splits into code and description.
 func appendCodes(dst []mobitoCode, k string, v any) []mobitoCode {
+	return appendCodeEntries(dst, k, v, k == "check_control_messages")
+}
+
+// appendCodeEntries appends the entries of the code list v from source:
+// a string "[a, b]" (brackets optional) or an array. With describe, an
+// entry "955 Tire pressure notification" splits into code and
+// description (splitDesc).
+func appendCodeEntries(dst []mobitoCode, k string, v any, splitDesc bool) []mobitoCode {
 	var entries []string
 	switch x := v.(type) {
 	case string:
@@ -325,7 +333,7 @@ func appendCodes(dst []mobitoCode, k string, v any) []mobitoCode {
 			continue
 		}
 		c := mobitoCode{source: k, id: e}
-		if k == "check_control_messages" {
+		if splitDesc {
 			if code, desc, ok := strings.Cut(e, " "); ok && isCode(code) {
 				c.id, c.desc = code, strings.TrimSpace(desc)
 			}
