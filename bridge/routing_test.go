@@ -73,7 +73,7 @@ commit_interval: 100ms
 	if s.Unrouted[schemas.TypeAsset] == 0 || s.Unrouted[schemas.TypeSensorData] == 0 {
 		t.Fatalf("unrouted = %v, want assets and sensor data counted", s.Unrouted)
 	}
-	if got := delivered + s.Unrouted[schemas.TypeAsset] + s.Unrouted[schemas.TypeSensorData]; got != s.Objects {
+	if got := delivered + s.Unrouted[schemas.TypeAsset] + s.Unrouted[schemas.TypeSensorData] + s.Unrouted[schemas.TypeGtoemData]; got != s.Objects {
 		t.Fatalf("delivered %d + unrouted %v = %d, want every one of the %d objects accounted for", delivered, s.Unrouted, got, s.Objects)
 	}
 	if got := readAll(t, e, "only.location", int(delivered)); len(got) != int(delivered) {

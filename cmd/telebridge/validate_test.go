@@ -18,7 +18,7 @@ sources:
   - {name: mo, cluster: main, topics: [mo-in], profile: mobito, sinks: [out]}
   - {name: tu, cluster: main, topics: [tu-in], profile: trackunit-insights, registry: sr, sinks: [mq]}
 sinks:
-  - {name: out, type: kafka, cluster: main, topic: "gt.{type}", types: [asset, location, sensordata], key: assetId, event_id: {inject: true, field: eventId}}
+  - {name: out, type: kafka, cluster: main, topic: "gt.{type}", types: [asset, location, sensordata, gtoemdata], key: assetId, event_id: {inject: true, field: eventId}}
   - {name: mq, type: mqtt, brokers: ["mqtt://localhost:1883"], topic: "gt/{type}"}
 dead_letter: {cluster: main, topic: dlq}
 `
@@ -64,7 +64,7 @@ func TestValidateCatchesWhatRunCatches(t *testing.T) {
 		want     string
 	}{
 		{"kafka key addresses no field of a routed type", "key: assetId", "key: vin", nil,
-			`bridge.yaml:7: sinks[0].key: "vin" addresses no field of the types routed to this sink (asset, location, sensordata)`},
+			`bridge.yaml:7: sinks[0].key: "vin" addresses no field of the types routed to this sink (asset, location, sensordata, gtoemdata)`},
 		{"KAFKA_SET_EVENT_ID is not a field name", "", "", []string{"KAFKA_SET_EVENT_ID=event id"},
 			"bridge.yaml:7: sinks[0].event_id: environment variable KAFKA_SET_EVENT_ID is not a field name"},
 		{"MQTT_SET_EVENT_ID is not a field name", "", "", []string{"MQTT_SET_EVENT_ID=a-b"},
@@ -74,7 +74,7 @@ func TestValidateCatchesWhatRunCatches(t *testing.T) {
 		{"MQTT_SET_EVENT_ID clashes", "", "", []string{"MQTT_SET_EVENT_ID=value"},
 			`bridge.yaml:8: sinks[1].event_id: MQTT_SET_EVENT_ID="value" clashes with a field of sensordata routed to this sink`},
 		{"KAFKA_SET_EVENT_ID clashes", "", "", []string{"KAFKA_SET_EVENT_ID=id"},
-			`bridge.yaml:7: sinks[0].event_id: KAFKA_SET_EVENT_ID="id" clashes with a field of asset, location, sensordata routed to this sink`},
+			`bridge.yaml:7: sinks[0].event_id: KAFKA_SET_EVENT_ID="id" clashes with a field of asset, location, sensordata, gtoemdata routed to this sink`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			text := validateConfig
