@@ -87,11 +87,11 @@ commit_interval: 100ms
 			t.Errorf("log names source %v", src)
 		}
 	}
-	if byType["asset"] != 1 || byType["sensordata"] != 1 || len(byType) != 2 {
-		t.Errorf("unrouted logs by type = %v, want asset and sensordata once each", byType)
+	if byType["asset"] != 1 || byType["sensordata"] != 1 || byType["gtoemdata"] != 1 || len(byType) != 3 {
+		t.Errorf("unrouted logs by type = %v, want asset, sensordata and gtoemdata once each", byType)
 	}
 	warned := logs.FilterMessage("configuration warning").All()
-	if len(warned) != 1 || !strings.Contains(warned[0].ContextMap()["warning"].(string), "unrouted.yaml:8: sources[0].sinks: profile mobito produces asset, sensordata, which none of the source's sinks (locations) accepts") {
+	if len(warned) != 1 || !strings.Contains(warned[0].ContextMap()["warning"].(string), "unrouted.yaml:8: sources[0].sinks: profile mobito produces asset, sensordata, gtoemdata, which none of the source's sinks (locations) accepts") {
 		t.Errorf("start-up warnings = %v", warned)
 	}
 }
