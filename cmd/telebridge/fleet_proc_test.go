@@ -44,24 +44,7 @@ func TestFleetOfInstancesLosesNothing(t *testing.T) {
 	if err := in.produce(ctx, 150); err != nil {
 		t.Fatal(err)
 	}
-	prodCtx, stopProducer := context.WithCancel(ctx)
-	prodDone := make(chan error, 1)
-	go func() {
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-prodCtx.Done():
-				prodDone <- nil
-				return
-			case <-tick.C:
-				if err := in.produce(prodCtx, 2); err != nil && prodCtx.Err() == nil {
-					prodDone <- err
-					return
-				}
-			}
-		}
-	}()
+	stopProducer := in.produceSteadily(ctx)
 
 	cfgPath := p.configFile(t, "fleet", "fleet")
 	out := collect(t, p.k, "fleet")
@@ -127,8 +110,7 @@ func TestFleetOfInstancesLosesNothing(t *testing.T) {
 	if err := a.wait(); err != nil {
 		t.Fatalf("instance a: SIGTERM exit %v, want 0\n%s", err, a.log())
 	}
-	stopProducer()
-	if err := <-prodDone; err != nil {
+	if err := stopProducer(); err != nil {
 		t.Fatalf("producer: %v", err)
 	}
 	waitAssigned(d, "d")

@@ -96,6 +96,30 @@ func (in *stormInput) produce(ctx context.Context, n int) error {
 	return nil
 }
 
+// produceSteadily adds 2 pairs every 100ms until the returned stop is
+// called, which waits for the producer and returns its error.
+func (in *stormInput) produceSteadily(ctx context.Context) (stop func() error) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				done <- nil
+				return
+			case <-tick.C:
+				if err := in.produce(ctx, 2); err != nil && ctx.Err() == nil {
+					done <- err
+					return
+				}
+			}
+		}
+	}()
+	return func() error { cancel(); return <-done }
+}
+
 func (in *stormInput) poisonRecords() map[string]bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -207,24 +231,7 @@ func TestKill9StormLosesNothing(t *testing.T) {
 	}
 
 	// A producer adds input throughout the storm.
-	prodCtx, stopProducer := context.WithCancel(ctx)
-	prodDone := make(chan error, 1)
-	go func() {
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-prodCtx.Done():
-				prodDone <- nil
-				return
-			case <-tick.C:
-				if err := in.produce(prodCtx, 2); err != nil && prodCtx.Err() == nil {
-					prodDone <- err
-					return
-				}
-			}
-		}
-	}()
+	stopProducer := in.produceSteadily(ctx)
 
 	cfgPath := p.configFile(t, "storm", "storm")
 	out := collect(t, p.k, "storm")
@@ -278,8 +285,7 @@ func TestKill9StormLosesNothing(t *testing.T) {
 		_ = bp.wait()
 		sample()
 	}
-	stopProducer()
-	if err := <-prodDone; err != nil {
+	if err := stopProducer(); err != nil {
 		t.Fatalf("producer: %v", err)
 	}
 	_, _, stormRecords := out.snapshot()
