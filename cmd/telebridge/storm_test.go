@@ -344,37 +344,10 @@ func TestKill9StormLosesNothing(t *testing.T) {
 	}
 
 	ref := referenceRun(t, p, end)
-	refEvents, refAssets, refSrc, want := ref.events, ref.assets, ref.src, ref.delivered
+	refEvents, refSrc, want := ref.events, ref.src, ref.delivered
 
 	// Every reference object arrived, with the same payload.
-	waitUntil(t, 60*time.Second, "every reference object in the storm output", func() bool {
-		ev, as, _ := out.snapshot()
-		for e := range refEvents {
-			if _, ok := ev[e]; !ok {
-				return false
-			}
-		}
-		for a := range refAssets {
-			if !as[a] {
-				return false
-			}
-		}
-		return true
-	})
-	got, _, n := out.snapshot()
-	for ev, payload := range refEvents {
-		if got[ev] != payload {
-			t.Fatalf("eventId %s: reference %s, storm %q", ev, payload, got[ev])
-		}
-	}
-	for ev, payload := range got {
-		if strings.HasPrefix(payload, "CONFLICT") {
-			t.Fatalf("eventId %s delivered with different payloads: %s", ev, payload)
-		}
-		if _, ok := refEvents[ev]; !ok {
-			t.Fatalf("eventId %s is not in the reference run", ev)
-		}
-	}
+	n := ref.matchedBy(t, out)
 
 	// Every poison record was dead-lettered.
 	poison := in.poisonRecords()
@@ -534,6 +507,43 @@ func referenceRun(t *testing.T, p *procEnv, end map[string]map[int32]int64) refe
 		r.topic[k] = v
 	}
 	return r
+}
+
+// matchedBy waits until out holds every reference object and asset, then
+// fails the test unless each object has the reference payload, no eventId
+// came with two payloads and out holds nothing the reference lacks. It
+// returns the number of records out read (duplicates included).
+func (r reference) matchedBy(t *testing.T, out *collector) int {
+	t.Helper()
+	waitUntil(t, 60*time.Second, "every reference object in the output", func() bool {
+		ev, as, _ := out.snapshot()
+		for e := range r.events {
+			if _, ok := ev[e]; !ok {
+				return false
+			}
+		}
+		for a := range r.assets {
+			if !as[a] {
+				return false
+			}
+		}
+		return true
+	})
+	got, _, n := out.snapshot()
+	for ev, payload := range r.events {
+		if got[ev] != payload {
+			t.Fatalf("eventId %s: reference %s, output %q", ev, payload, got[ev])
+		}
+	}
+	for ev, payload := range got {
+		if strings.HasPrefix(payload, "CONFLICT") {
+			t.Fatalf("eventId %s delivered with different payloads: %s", ev, payload)
+		}
+		if _, ok := r.events[ev]; !ok {
+			t.Fatalf("eventId %s is not in the reference run", ev)
+		}
+	}
+	return n
 }
 
 // srcRec is a source record's coordinates.
