@@ -156,7 +156,10 @@ func (t *tickets) redeem(s string) (redeemed, error) {
 	copy(key[:], b[24:32])
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if _, dup := t.used[key]; dup {
+	// A remembered entry with another expiry comes from a record that is
+	// not a redemption of this ticket (every genuine one carries the
+	// ticket's own expiry): it is replaced.
+	if e, dup := t.used[key]; dup && e.exp == exp {
 		return redeemed{}, errTicketUsed
 	}
 	if len(t.used) >= t.maxUsed {
@@ -192,8 +195,8 @@ func (t *tickets) forget(now int64) {
 }
 
 // learn records a spent-ticket topic record: ticket id, expiring at exp,
-// was redeemed by redemption owner. The first record seen for an id owns
-// it; an already expired ticket is not remembered (it cannot be redeemed
+// was redeemed by redemption owner. The first record seen for an id with
+// the ticket's own expiry owns it; an already expired ticket is not remembered (it cannot be redeemed
 // anyway). Records learnt are never refused for lack of room: they stand
 // for tickets that are spent, and each instance bounds what it redeems.
 func (t *tickets) learn(id [8]byte, exp int64, owner [16]byte) {
@@ -201,7 +204,7 @@ func (t *tickets) learn(id [8]byte, exp int64, owner [16]byte) {
 	defer t.mu.Unlock()
 	e, ok := t.used[id]
 	switch {
-	case ok && e.owner == [16]byte{}:
+	case ok && e.owner == [16]byte{} && e.exp == exp:
 		e.owner = owner
 		t.used[id] = e
 	case !ok && t.now().Unix() < exp:
