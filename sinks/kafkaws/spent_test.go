@@ -173,10 +173,11 @@ func TestSpentTopicSetupErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := k.Cluster.CreateTopic("spent-short", 1, map[string]string{"retention.ms": "1000"}); err != nil {
+	short := fmt.Sprintf("spent-short-%d", time.Now().UnixNano())
+	if err := k.Cluster.CreateTopic(short, 1, map[string]string{"retention.ms": "1000"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = New(Config{Auth: Auth{HS256Secret: testSecret}, SpentTopic: "spent-short", Kafka: k.Librdkafka()})
+	_, err = New(Config{Auth: Auth{HS256Secret: testSecret}, SpentTopic: short, Kafka: k.Librdkafka()})
 	if err == nil || !strings.Contains(err.Error(), "retention.ms=1000 is shorter than the ticket TTL") {
 		t.Fatalf("short retention: %v", err)
 	}
