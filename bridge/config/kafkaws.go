@@ -18,6 +18,7 @@ const (
 	DefaultKafkaWSLifetime     = 7200 * time.Second
 	DefaultKafkaWSSendQueue    = 128
 	DefaultKafkaWSPingInterval = 30 * time.Second
+	DefaultKafkaWSSpentWait    = 2 * time.Second
 	// MinKafkaWSSecret is the shortest accepted HS256 or ticket secret in
 	// bytes (RFC 7518 asks for a key of at least the hash size).
 	MinKafkaWSSecret = 32
@@ -65,6 +66,13 @@ type KafkaWSTicket struct {
 	// tickets. Empty: random at start.
 	Secret Secret
 	TTL    time.Duration
+	// SpentTopic makes tickets single use across every instance sharing
+	// Secret: redemptions are written to and read back from this topic
+	// of the kafka_ws cluster. Empty: single use per instance.
+	SpentTopic string
+	// SpentWait bounds writing and reading back a redemption; past it the
+	// ticket is refused (fail closed).
+	SpentWait time.Duration
 }
 
 // KafkaWSConnection limits each WebSocket connection.
@@ -85,7 +93,7 @@ func kafkaWSTLSKeys() []string { return []string{"cert_file", "key_file"} }
 func kafkaWSAuthKeys() []string {
 	return []string{"hs256_secret", "public_key_file", "jwks_file", "issuer", "audience", "tenant_claim", "leeway"}
 }
-func kafkaWSTicketKeys() []string { return []string{"secret", "ttl"} }
+func kafkaWSTicketKeys() []string { return []string{"secret", "ttl", "spent_topic", "spent_wait"} }
 func kafkaWSConnKeys() []string {
 	return []string{"lifetime", "jwt_expiry_limit", "send_queue", "ping_interval"}
 }
@@ -136,6 +144,10 @@ func (d *decoder) kafkaWS(path string, n *yaml.Node) *KafkaWS {
 					d.secret(v, p, &k.Ticket.Secret)
 				case "ttl":
 					d.duration(v, p, &k.Ticket.TTL)
+				case "spent_topic":
+					d.str(v, p, &k.Ticket.SpentTopic, strings.TrimSpace)
+				case "spent_wait":
+					d.duration(v, p, &k.Ticket.SpentWait)
 				}
 			})
 		case "connection":
@@ -185,6 +197,9 @@ func (c *Config) kafkaWSDefaults(m *meta) {
 	}
 	if k.Ticket.TTL == 0 && absent("kafka_ws.ticket.ttl") {
 		k.Ticket.TTL = DefaultKafkaWSTicketTTL
+	}
+	if k.Ticket.SpentWait == 0 && absent("kafka_ws.ticket.spent_wait") {
+		k.Ticket.SpentWait = DefaultKafkaWSSpentWait
 	}
 	if k.Connection.Lifetime == 0 && absent("kafka_ws.connection.lifetime") {
 		k.Connection.Lifetime = DefaultKafkaWSLifetime
@@ -250,6 +265,17 @@ func (v *validator) kafkaWS() {
 		v.add(p+".ticket.secret", "too short: use at least %d bytes (e.g. openssl rand -hex 32), or leave it out for a random one", MinKafkaWSSecret)
 	}
 	v.positive(p+".ticket.ttl", int64(k.Ticket.TTL), "a duration above 0, e.g. 60s")
+	if t := k.Ticket.SpentTopic; t != "" {
+		if prob := topicProblem(t); prob != "" {
+			v.add(p+".ticket.spent_topic", "topic %s %s", v.show(p+".ticket.spent_topic", t), prob)
+		}
+		if k.Ticket.Secret == "" {
+			v.add(p+".ticket.secret", "required with spent_topic: the instances must share it to accept each other's tickets")
+		}
+	}
+	if w := k.Ticket.SpentWait; w <= 0 || w > time.Minute {
+		v.add(p+".ticket.spent_wait", "want a duration above 0 and at most 1m, e.g. 2s")
+	}
 	cn := k.Connection
 	if cn.Lifetime == 0 || cn.Lifetime < 0 && cn.Lifetime != -1 {
 		v.add(p+".connection.lifetime", "must be a duration above 0, e.g. 2h, or -1 for unlimited")
@@ -318,7 +344,9 @@ func (r *redactor) kafkaWS(k *KafkaWS) *yaml.Node {
 			"leeway", r.dur(p+".auth.leeway", k.Auth.Leeway)),
 		"ticket", mapping(
 			"secret", optSecret(k.Ticket.Secret),
-			"ttl", r.dur(p+".ticket.ttl", k.Ticket.TTL)),
+			"ttl", r.dur(p+".ticket.ttl", k.Ticket.TTL),
+			"spent_topic", r.opt(p+".ticket.spent_topic", k.Ticket.SpentTopic),
+			"spent_wait", r.dur(p+".ticket.spent_wait", k.Ticket.SpentWait)),
 		"connection", mapping(
 			"lifetime", lifetime,
 			"jwt_expiry_limit", r.flag(p+".connection.jwt_expiry_limit", k.Connection.JWTExpiryLimit),

@@ -45,7 +45,7 @@ kafka_ws:
   cluster: main
   registry: sr
   auth: {hs256_secret: "` + strings.Repeat("k", 32) + `", issuer: iss, audience: aud, tenant_claim: tenant}
-  ticket: {secret: "` + strings.Repeat("t", 32) + `", ttl: 10s}
+  ticket: {secret: "` + strings.Repeat("t", 32) + `", ttl: 10s, spent_topic: kafka-ws.spent-tickets, spent_wait: 3s}
   connection: {lifetime: -1, jwt_expiry_limit: true, send_queue: 5, ping_interval: 1s}
   tenants:
     acme: ["shared.*", "alerts"]
@@ -53,7 +53,7 @@ kafka_ws:
 	c := mustParse(t, src, nil)
 	k := c.KafkaWS
 	if k.Listen != "127.0.0.1:9000" || k.Registry != "sr" || k.Auth.Issuer != "iss" || k.Auth.Audience != "aud" || k.Auth.TenantClaim != "tenant" ||
-		k.Ticket.TTL != 10*time.Second || k.Connection.Lifetime != -1 || !k.Connection.JWTExpiryLimit || k.Connection.SendQueue != 5 ||
+		k.Ticket.TTL != 10*time.Second || k.Ticket.SpentTopic != "kafka-ws.spent-tickets" || k.Ticket.SpentWait != 3*time.Second || k.Connection.Lifetime != -1 || !k.Connection.JWTExpiryLimit || k.Connection.SendQueue != 5 ||
 		k.Connection.PingInterval != time.Second || strings.Join(k.Tenants["acme"], ",") != "shared.*,alerts" {
 		t.Errorf("decoded %+v", k)
 	}
@@ -62,6 +62,9 @@ kafka_ws:
 		if strings.Contains(out, s) {
 			t.Errorf("redacted view leaks a secret:\n%s", out)
 		}
+	}
+	if !strings.Contains(out, "spent_topic: kafka-ws.spent-tickets") || !strings.Contains(out, "spent_wait: 3s") {
+		t.Errorf("spent topic not in the effective config:\n%s", out)
 	}
 	if !strings.Contains(out, "lifetime: -1") {
 		t.Errorf("unlimited lifetime not shown as -1:\n%s", out)
@@ -84,6 +87,9 @@ func TestKafkaWSErrors(t *testing.T) {
 		{"  cluster: main\n  auth: {hs256_secret: " + strings.Repeat("x", 32) + "}\n  tls: {cert_file: c.pem}\n", "kafka_ws.tls.key_file: required with cert_file"},
 		{"  cluster: main\n  auth: {hs256_secret: " + strings.Repeat("x", 32) + "}\n  tenants: {acme: [\"bad topic\"]}\n", "kafka_ws.tenants.acme[0]: topic pattern"},
 		{"  cluster: main\n  auth: {hs256_secret: " + strings.Repeat("x", 32) + "}\n  ticket: {ttl: 0s}\n", "kafka_ws.ticket.ttl: must be a duration above 0"},
+		{"  cluster: main\n  auth: {hs256_secret: " + strings.Repeat("x", 32) + "}\n  ticket: {spent_topic: spent}\n", "kafka_ws.ticket.secret: required with spent_topic"},
+		{"  cluster: main\n  auth: {hs256_secret: " + strings.Repeat("x", 32) + "}\n  ticket: {secret: " + strings.Repeat("t", 32) + ", spent_topic: \"bad topic\"}\n", "kafka_ws.ticket.spent_topic: topic"},
+		{"  cluster: main\n  auth: {hs256_secret: " + strings.Repeat("x", 32) + "}\n  ticket: {spent_wait: 0s}\n", "kafka_ws.ticket.spent_wait: want a duration above 0"},
 		{"  cluster: main\n  auth: {hs256_secret: " + strings.Repeat("x", 32) + ", tenant_clam: x}\n", `kafka_ws.auth.tenant_clam: unknown key; did you mean "tenant_claim"?`},
 		{"  cluster: main\n  auth: {hs256_secret: " + strings.Repeat("x", 32) + "}\n  listn: x\n", `kafka_ws.listn: unknown key; did you mean "listen"?`},
 		{"  cluster: main\n  auth: {hs256_secret: " + strings.Repeat("x", 32) + ", leeway: 11m}\n", "kafka_ws.auth.leeway: want a duration from 0 to 10m"},

@@ -13,7 +13,7 @@ type kafkaWSCollector struct {
 
 	ticketsIssued, ticketsRefused, connections, accepted *prometheus.Desc
 	rejected, slowClosed, subscribers, received          *prometheus.Desc
-	undecodable                                          *prometheus.Desc
+	undecodable, ticketsUnchecked, spentRecords          *prometheus.Desc
 }
 
 // KafkaWSCollector returns a Prometheus collector for ws, to pass in
@@ -23,23 +23,25 @@ func KafkaWSCollector(ws *kafkaws.Server) prometheus.Collector {
 		return prometheus.NewDesc("telebridge_kafka_ws_"+name, help, labels, nil)
 	}
 	return &kafkaWSCollector{
-		ws:             ws,
-		ticketsIssued:  d("tickets_issued_total", "Tickets handed out for a valid JWT."),
-		ticketsRefused: d("tickets_refused_total", "Ticket requests and WebSocket upgrades refused with 401 (bad or missing token or ticket)."),
-		connections:    d("connections", "Open WebSocket connections."),
-		accepted:       d("connections_accepted_total", "WebSocket connections that reached streaming."),
-		rejected:       d("connections_rejected_total", "WebSocket connections closed at once (filter syntax, access or internal error)."),
-		slowClosed:     d("connections_slow_closed_total", "WebSocket connections closed with 4429 because the client fell too far behind."),
-		subscribers:    d("topic_subscribers", "WebSocket connections streaming a topic.", "topic"),
-		received:       d("topic_received_total", "Kafka messages consumed for a topic's subscribers.", "topic"),
-		undecodable:    d("topic_undecodable_total", "Kafka messages skipped because they were neither JSON nor decodable Avro.", "topic"),
+		ws:               ws,
+		ticketsIssued:    d("tickets_issued_total", "Tickets handed out for a valid JWT."),
+		ticketsRefused:   d("tickets_refused_total", "Ticket requests and WebSocket upgrades refused: 401 (bad or missing token or ticket) or 503 (too many tickets, or a ticket the spent-ticket topic did not confirm)."),
+		ticketsUnchecked: d("tickets_unchecked_total", "Tickets refused with 503 (fail closed) because the spent-ticket topic did not confirm them within ticket.spent_wait."),
+		spentRecords:     d("spent_records_total", "Spent-ticket records read from ticket.spent_topic."),
+		connections:      d("connections", "Open WebSocket connections."),
+		accepted:         d("connections_accepted_total", "WebSocket connections that reached streaming."),
+		rejected:         d("connections_rejected_total", "WebSocket connections closed at once (filter syntax, access or internal error)."),
+		slowClosed:       d("connections_slow_closed_total", "WebSocket connections closed with 4429 because the client fell too far behind."),
+		subscribers:      d("topic_subscribers", "WebSocket connections streaming a topic.", "topic"),
+		received:         d("topic_received_total", "Kafka messages consumed for a topic's subscribers.", "topic"),
+		undecodable:      d("topic_undecodable_total", "Kafka messages skipped because they were neither JSON nor decodable Avro.", "topic"),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *kafkaWSCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.ticketsIssued, c.ticketsRefused, c.connections, c.accepted,
-		c.rejected, c.slowClosed, c.subscribers, c.received, c.undecodable} {
+		c.rejected, c.slowClosed, c.subscribers, c.received, c.undecodable, c.ticketsUnchecked, c.spentRecords} {
 		ch <- d
 	}
 }
@@ -52,6 +54,8 @@ func (c *kafkaWSCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	counter(c.ticketsIssued, st.TicketsIssued)
 	counter(c.ticketsRefused, st.TicketsRefused)
+	counter(c.ticketsUnchecked, st.TicketsUnchecked)
+	counter(c.spentRecords, st.SpentRecords)
 	ch <- prometheus.MustNewConstMetric(c.connections, prometheus.GaugeValue, float64(st.Connections))
 	counter(c.accepted, st.Accepted)
 	counter(c.rejected, st.Rejected)

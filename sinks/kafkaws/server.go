@@ -97,6 +97,18 @@ type Config struct {
 	TicketSecret []byte
 	// TicketTTL is how long a ticket can be redeemed (default 60s).
 	TicketTTL time.Duration
+	// SpentTopic, when set, makes tickets single use across every
+	// instance sharing TicketSecret and this topic (see spent.go): New
+	// creates the topic when absent and follows it; each redemption is
+	// written to it and read back before it is accepted. Empty: single use
+	// per instance only.
+	SpentTopic string
+	// SpentWait bounds writing and reading back a redemption (default
+	// 2s); past it the ticket is refused with 503 (fail closed).
+	SpentWait time.Duration
+	// InstanceID names this instance in spent-ticket records (information
+	// only).
+	InstanceID string
 	// Lifetime is the longest a connection lives (default 7200s); negative
 	// means unlimited.
 	Lifetime time.Duration
@@ -126,6 +138,7 @@ type Server struct {
 	log     *zap.Logger
 	verify  *verifier
 	tickets *tickets
+	spent   *spentLog // nil without Config.SpentTopic
 	access  *access
 	tlsCfg  *tls.Config
 
@@ -144,12 +157,17 @@ type Server struct {
 // Stats are cumulative counters and current gauges of a Server.
 type Stats struct {
 	TicketsIssued  uint64
-	TicketsRefused uint64 // bad token or bad ticket (401)
-	Connections    int    // open WebSocket connections
-	Accepted       uint64 // WebSocket connections that reached streaming
-	Rejected       uint64 // closed at once: filter, access or internal errors
-	SlowClosed     uint64 // closed with 4429
-	Topics         []TopicStats
+	TicketsRefused uint64 // bad token or bad ticket (401), or ticket not checkable (503)
+	// TicketsUnchecked counts tickets refused (503, fail closed) because
+	// the spent-ticket topic did not confirm them within SpentWait.
+	TicketsUnchecked uint64
+	// SpentRecords counts well-formed spent-ticket records read.
+	SpentRecords uint64
+	Connections  int    // open WebSocket connections
+	Accepted     uint64 // WebSocket connections that reached streaming
+	Rejected     uint64 // closed at once: filter, access or internal errors
+	SlowClosed   uint64 // closed with 4429
+	Topics       []TopicStats
 }
 
 // TopicStats describe one topic with a live consumer.
@@ -162,7 +180,8 @@ type TopicStats struct {
 
 // New checks cfg and returns a Server; it binds nothing until Listen or
 // Run. It fails when the auth key source cannot be loaded, the TLS pair
-// cannot be read or a tenant pattern is empty.
+// cannot be read or a tenant pattern is empty, and, with SpentTopic, when
+// the topic cannot be created or checked within 15s.
 func New(cfg Config) (*Server, error) {
 	if cfg.Listen == "" {
 		cfg.Listen = DefaultListen
@@ -203,6 +222,11 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("kafka_ws: tls: %w", err)
 		}
 		s.tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}
+	}
+	if cfg.SpentTopic != "" {
+		if s.spent, err = openSpentLog(cfg.Kafka, cfg.SpentTopic, cfg.SpentWait, cfg.InstanceID, s.tickets, log); err != nil {
+			return nil, fmt.Errorf("kafka_ws: %w", err)
+		}
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.hub = newHub(s.ctx, cfg.Kafka, cfg.Registry, log)
@@ -316,6 +340,9 @@ func (s *Server) Close() {
 	s.conns.Wait()
 	s.cancel()
 	s.hub.close()
+	if s.spent != nil {
+		s.spent.close()
+	}
 }
 
 // Stats returns a snapshot of the counters.
@@ -323,6 +350,9 @@ func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	st := s.counters
 	st.Connections = s.active
+	if s.spent != nil {
+		st.SpentRecords = s.spent.records()
+	}
 	s.mu.Unlock()
 	s.hub.mu.Lock()
 	for _, f := range s.hub.feeds {
@@ -455,13 +485,23 @@ func (s *Server) handleTopic(w http.ResponseWriter, r *http.Request) {
 	topic := strings.TrimPrefix(r.URL.Path, TopicsPath)
 	q := rawQuery(r.URL.RawQuery)
 	red, err := s.tickets.redeem(q["ticket"])
+	if err == nil && s.spent != nil {
+		if err = s.spent.claim(r.Context(), red); errors.Is(err, errTicketUnchecked) {
+			s.count(func(st *Stats) { st.TicketsUnchecked++ })
+			s.log.Warn("kafka-ws ticket refused (fail closed): the spent-ticket topic did not confirm it", zap.String("topic", s.cfg.SpentTopic), zap.Error(err))
+		}
+	}
 	if err != nil {
 		s.count(func(st *Stats) { st.TicketsRefused++ })
 		status := http.StatusUnauthorized
-		if errors.Is(err, errTicketsFull) {
+		msg := err.Error()
+		switch {
+		case errors.Is(err, errTicketsFull):
 			status = http.StatusServiceUnavailable
+		case errors.Is(err, errTicketUnchecked):
+			status, msg = http.StatusServiceUnavailable, errTicketUnchecked.Error()
 		}
-		writeJSONError(w, status, "ticket: "+err.Error())
+		writeJSONError(w, status, "ticket: "+msg)
 		return
 	}
 

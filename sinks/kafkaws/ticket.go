@@ -27,10 +27,12 @@ import (
 // recomputing the tag for the tenants that could read that topic (see
 // access.candidates). The MAC makes forgery a 2^-64 guess per attempt.
 //
-// Single use is enforced per instance: each instance remembers the MACs of
-// the tickets it redeemed until they expire. Behind a load balancer with
-// several instances, a ticket could be redeemed once on each instance within
-// its short validity; use sticky routing or one instance when that matters.
+// Single use: each instance remembers the MACs (the ticket IDs) of the
+// tickets it redeemed until they expire. Without a spent-ticket topic that
+// is all, and a ticket could be redeemed once on each instance of a fleet;
+// with one (Config.SpentTopic, see spent.go) every instance also learns the
+// tickets redeemed elsewhere and a race between instances is decided by
+// the topic's log order.
 const (
 	ticketLen     = 32
 	ticketVersion = 1
@@ -62,7 +64,13 @@ type tickets struct {
 	maxUsed int
 
 	mu   sync.Mutex
-	used map[[8]byte]int64 // MAC -> ticket expiry (Unix seconds)
+	used map[[8]byte]spentEntry // MAC (ticket ID) -> what is known of it
+}
+
+// spentEntry is a remembered redeemed ticket.
+type spentEntry struct {
+	exp   int64    // ticket expiry, Unix seconds: forgotten from then on
+	owner [16]byte // redemption ID of the first spent-topic record; zero: none seen yet
 }
 
 func newTickets(secret []byte, ttl time.Duration, maxUsed int, now func() time.Time) (*tickets, error) {
@@ -78,7 +86,7 @@ func newTickets(secret []byte, ttl time.Duration, maxUsed int, now func() time.T
 	if maxUsed <= 0 {
 		maxUsed = DefaultMaxRedeemed
 	}
-	return &tickets{secret: secret, ttl: ttl, now: now, maxUsed: maxUsed, used: map[[8]byte]int64{}}, nil
+	return &tickets{secret: secret, ttl: ttl, now: now, maxUsed: maxUsed, used: map[[8]byte]spentEntry{}}, nil
 }
 
 func (t *tickets) mac(label string, parts ...[]byte) []byte {
@@ -120,6 +128,8 @@ func clampUnix(tm time.Time) int64 {
 
 // redeemed is a verified, consumed ticket.
 type redeemed struct {
+	id     [8]byte // ticket ID (its MAC), the key of the spent-ticket topic
+	exp    int64   // ticket expiry, Unix seconds
 	tag    [8]byte
 	jwtExp time.Time // zero if not recorded
 }
@@ -146,21 +156,20 @@ func (t *tickets) redeem(s string) (redeemed, error) {
 	copy(key[:], b[24:32])
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if _, dup := t.used[key]; dup {
+	// A remembered entry with another expiry comes from a record that is
+	// not a redemption of this ticket (every genuine one carries the
+	// ticket's own expiry): it is replaced.
+	if e, dup := t.used[key]; dup && e.exp == exp {
 		return redeemed{}, errTicketUsed
 	}
 	if len(t.used) >= t.maxUsed {
-		for k, e := range t.used {
-			if now >= e {
-				delete(t.used, k)
-			}
-		}
+		t.forget(now)
 		if len(t.used) >= t.maxUsed {
 			return redeemed{}, errTicketsFull
 		}
 	}
-	t.used[key] = exp
-	r := redeemed{}
+	t.used[key] = spentEntry{exp: exp}
+	r := redeemed{id: key, exp: exp}
 	copy(r.tag[:], b[16:24])
 	if je := binary.BigEndian.Uint32(b[5:9]); je != 0 {
 		r.jwtExp = time.Unix(int64(je), 0)
@@ -173,9 +182,41 @@ func (t *tickets) sweep() {
 	now := t.now().Unix()
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.forget(now)
+}
+
+// forget drops the tickets expired at now; t.mu must be held.
+func (t *tickets) forget(now int64) {
 	for k, e := range t.used {
-		if now >= e {
+		if now >= e.exp {
 			delete(t.used, k)
 		}
 	}
+}
+
+// learn records a spent-ticket topic record: ticket id, expiring at exp,
+// was redeemed by redemption owner. The first record seen for an id with
+// the ticket's own expiry owns it; an already expired ticket is not remembered (it cannot be redeemed
+// anyway). Records learnt are never refused for lack of room: they stand
+// for tickets that are spent, and each instance bounds what it redeems.
+func (t *tickets) learn(id [8]byte, exp int64, owner [16]byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, ok := t.used[id]
+	switch {
+	case ok && e.owner == [16]byte{} && e.exp == exp:
+		e.owner = owner
+		t.used[id] = e
+	case !ok && t.now().Unix() < exp:
+		t.used[id] = spentEntry{exp: exp, owner: owner}
+	}
+}
+
+// owner returns the redemption that owns id; false when no spent-topic
+// record for it was seen or it was forgotten.
+func (t *tickets) owner(id [8]byte) ([16]byte, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, ok := t.used[id]
+	return e.owner, ok && e.owner != [16]byte{}
 }
